@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` serves, `make test` tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: install run test lint format migrate verify expire-lots token bench chaos fuzz clean
+
+$(BIN)/activate: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(BIN)/activate
+
+install: $(BIN)/activate
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+run: migrate
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
+
+test: install
+	$(BIN)/pytest
+
+verify: install
+	$(BIN)/flask ledger verify
+
+expire-lots: install
+	$(BIN)/flask ledger expire-lots
+
+lint: install
+	$(BIN)/pip install --quiet ruff
+	$(BIN)/ruff check ledger tests
+	$(BIN)/ruff format --check ledger tests
+
+format: install
+	$(BIN)/pip install --quiet ruff
+	$(BIN)/ruff format ledger tests
+	$(BIN)/ruff check --fix ledger tests
+
+clean:
+	rm -rf $(VENV) instance/pg instance/test-pg

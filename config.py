@@ -1,0 +1,72 @@
+"""Configuration, read from the environment (a `.env` file is optional).
+
+This is the only module that reads `os.environ`. Defaults are for development only.
+"""
+
+import os
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    # None means: start the embedded PostgreSQL kept under instance/.
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_size": int(_env("DB_POOL_SIZE", "10")),
+        "max_overflow": int(_env("DB_MAX_OVERFLOW", "10")),
+        "pool_pre_ping": True,
+    }
+    EMBEDDED_DB_DIR = _env("EMBEDDED_DB_DIR")  # default: <instance>/pg
+
+    JWT_SECRET = _env("JWT_SECRET", "dev-insecure-jwt-secret-change-me")
+    JWT_JWKS_URL = _env("JWT_JWKS_URL")
+    JWT_ISSUER = _env("JWT_ISSUER", "ledger-dev")
+    JWT_AUDIENCE = _env("JWT_AUDIENCE", "ledger-api")
+
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_dev")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_dev")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE", "https://api.stripe.com")
+    STRIPE_CHECKOUT_SUCCESS_URL = _env(
+        "STRIPE_CHECKOUT_SUCCESS_URL", "http://127.0.0.1:5000/checkout/success"
+    )
+    STRIPE_CHECKOUT_CANCEL_URL = _env(
+        "STRIPE_CHECKOUT_CANCEL_URL", "http://127.0.0.1:5000/checkout/cancel"
+    )
+
+    PORTONE_API_SECRET = _env("PORTONE_API_SECRET", "portone-dev-secret")
+    PORTONE_WEBHOOK_SECRET = _env("PORTONE_WEBHOOK_SECRET", "whsec_ZGV2LXBvcnRvbmUtc2VjcmV0")
+    PORTONE_STORE_ID = _env("PORTONE_STORE_ID", "store-dev")
+    PORTONE_CHANNEL_KEY = _env("PORTONE_CHANNEL_KEY", "channel-key-dev")
+    PORTONE_API_BASE = _env("PORTONE_API_BASE", "https://api.portone.io")
+
+    GATEWAY_TIMEOUT_SECONDS = float(_env("GATEWAY_TIMEOUT_SECONDS", "10"))
+    REFUND_WINDOW_DAYS = int(_env("REFUND_WINDOW_DAYS", "7"))
+
+    API_TITLE = "Prepaid credit ledger"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    JSON_SORT_KEYS = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    JWT_SECRET = "test-jwt-secret"
+    STRIPE_SECRET_KEY = "sk_test_fake"
+    STRIPE_WEBHOOK_SECRET = "whsec_test_stripe_secret"
+    PORTONE_API_SECRET = "portone-test-secret"
+    PORTONE_WEBHOOK_SECRET = "whsec_dGVzdC1wb3J0b25lLXdlYmhvb2stc2VjcmV0"
+    PORTONE_STORE_ID = "store-test"
+    PORTONE_CHANNEL_KEY = "channel-key-test"
+    GATEWAY_TIMEOUT_SECONDS = 2.0
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 30, "max_overflow": 30, "pool_pre_ping": True}

@@ -1,0 +1,12 @@
+"""HTTP layer: flask-smorest blueprints that parse, call one service, and serialise."""
+
+from flask import Flask
+from flask_smorest import Api
+
+from ledger.api import admin, api_keys, credits, health, organizations
+
+
+def register_blueprints(app: Flask, api: Api) -> None:
+    for module in (organizations, credits, api_keys, admin):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(health.blp)

@@ -1,0 +1,36 @@
+"""Fields for money and keys: strict, so that 1.0, "1" and true are not amounts."""
+
+from marshmallow import ValidationError, fields, validate
+
+from ledger.money import CURRENCY_EXPONENTS, MAX_AMOUNT, MIN_AMOUNT, MoneyError, validate_amount
+
+ORDER_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+class Amount(fields.Integer):
+    """An integer amount in minor units, 1 to 10^12; floats, strings and booleans are refused."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(
+            {"minimum": MIN_AMOUNT, "maximum": MAX_AMOUNT, "description": "minor units"}
+        )
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return validate_amount(value)
+        except MoneyError as e:
+            raise ValidationError(str(e)) from e
+
+
+def Currency(**kwargs) -> fields.String:  # noqa: N802 - reads like a field class
+    return fields.String(validate=validate.OneOf(sorted(CURRENCY_EXPONENTS)), **kwargs)
+
+
+def OrderId(**kwargs) -> fields.String:  # noqa: N802
+    return fields.String(
+        validate=validate.Regexp(
+            ORDER_ID_PATTERN, error="order_id is 1 to 64 characters of [A-Za-z0-9_.:-]"
+        ),
+        **kwargs,
+    )

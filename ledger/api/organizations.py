@@ -1,0 +1,35 @@
+"""Organisations."""
+
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ledger.api.auth import org_access, require_operator
+from ledger.api.responses import document_errors, require_authentication
+from ledger.api.schemas import OrganizationCreateSchema, OrganizationSchema
+from ledger.services import organizations
+
+blp = Blueprint("organizations", __name__, url_prefix="/v1/orgs", description="Organisations")
+blp.before_request(require_authentication)
+
+
+@blp.route("")
+class Organizations(MethodView):
+    @blp.arguments(OrganizationCreateSchema)
+    @blp.response(201, OrganizationSchema)
+    @document_errors(blp, 401, 403, 422)
+    def post(self, body):
+        """Create an organisation (operators)"""
+        require_operator()
+        return organizations.create_organization(**body)
+
+
+@blp.route("/<uuid:org_id>")
+class OrganizationResource(MethodView):
+    @blp.response(200, OrganizationSchema)
+    @document_errors(blp, 401, 404)
+    def get(self, org_id: uuid.UUID):
+        """Get an organisation"""
+        org_access(org_id, "read")
+        return organizations.get_organization(org_id)

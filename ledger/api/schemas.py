@@ -1,0 +1,196 @@
+"""Request and response schemas. Inputs refuse unknown fields."""
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from ledger.api.errors import ErrorBodySchema, ErrorSchema
+from ledger.api.fields import Amount, Currency, OrderId
+from ledger.services.organizations import API_KEY_SCOPES
+
+
+class InputSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ListArgsSchema(InputSchema):
+    limit = fields.Integer(
+        load_default=50, validate=validate.Range(min=1, max=200), metadata={"default": 50}
+    )
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class PageSchema(Schema):
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+# Organisations and API keys
+
+
+class OrganizationCreateSchema(InputSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    billing_email = fields.Email(required=True)
+    currency = Currency(required=True)
+
+
+class OrganizationSchema(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    billing_email = fields.String(required=True)
+    currency = fields.String(required=True)
+    stripe_customer_id = fields.String(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ApiKeyCreateSchema(InputSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(API_KEY_SCOPES)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+
+class ApiKeySchema(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    prefix = fields.String(required=True)
+    scopes = fields.List(fields.String(), required=True)
+    created_at = fields.DateTime(required=True)
+    revoked_at = fields.DateTime(allow_none=True, required=True)
+
+
+class ApiKeyCreatedSchema(ApiKeySchema):
+    key = fields.String(required=True, metadata={"description": "shown once"})
+
+
+class ApiKeyListSchema(Schema):
+    data = fields.List(fields.Nested(ApiKeySchema), required=True)
+
+
+# Balance and entries
+
+
+class BalanceArgsSchema(InputSchema):
+    currency = Currency()
+
+
+class LotSchema(Schema):
+    id = fields.UUID(required=True)
+    kind = fields.String(required=True)
+    remaining = fields.Integer(required=True)
+    expires_at = fields.DateTime(allow_none=True, required=True)
+
+
+class BalanceSchema(Schema):
+    currency = fields.String(required=True)
+    available = fields.Integer(required=True)
+    held = fields.Integer(required=True)
+    lots = fields.List(fields.Nested(LotSchema), required=True)
+
+
+class EntryListArgsSchema(ListArgsSchema):
+    kind = fields.String(validate=validate.Length(min=1, max=50))
+
+
+class EntrySchema(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    order_id = fields.String(allow_none=True, required=True)
+    amount = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    balance_after = fields.Integer(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+    description = fields.String(allow_none=True, required=True)
+    reference = fields.String(allow_none=True, required=True)
+
+
+class EntryPageSchema(PageSchema):
+    data = fields.List(fields.Nested(EntrySchema), required=True)
+
+
+# Deductions
+
+
+class DeductionCreateSchema(InputSchema):
+    order_id = OrderId(required=True)
+    amount = Amount(required=True)
+    currency = Currency()
+    description = fields.String(validate=validate.Length(max=500), allow_none=True)
+    reference = fields.String(validate=validate.Length(max=200), allow_none=True)
+    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True)
+
+
+class DeductionSchema(Schema):
+    id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    balance_after = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ReversalCreateSchema(InputSchema):
+    order_id = OrderId(required=True)
+    amount = Amount()
+
+
+class ReversalSchema(DeductionSchema):
+    deduction_id = fields.String(required=True)
+
+
+class DeductionBatchSchema(InputSchema):
+    deductions = fields.List(
+        fields.Nested(DeductionCreateSchema),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+    )
+
+
+class DeductionResultSchema(Schema):
+    order_id = fields.String(required=True)
+    status = fields.Integer(required=True)
+    deduction = fields.Nested(DeductionSchema)
+    error = fields.Nested(ErrorBodySchema)
+
+
+class DeductionBatchResultSchema(Schema):
+    results = fields.List(fields.Nested(DeductionResultSchema), required=True)
+
+
+# Operators
+
+
+class GrantCreateSchema(InputSchema):
+    order_id = OrderId(required=True)
+    amount = Amount(required=True)
+    currency = Currency()
+    expires_at = fields.AwareDateTime(allow_none=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class GrantSchema(Schema):
+    id = fields.UUID(required=True, attribute="lot_id")
+    entry_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    kind = fields.Constant("bonus", required=True)
+    amount = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    expires_at = fields.DateTime(allow_none=True, required=True)
+    reason = fields.String(required=True)
+    balance_after = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class AccountBalanceSchema(Schema):
+    account_id = fields.String(required=True)
+    org_id = fields.UUID(allow_none=True, required=True)
+    kind = fields.String(required=True)
+    currency = fields.String(required=True)
+    balance = fields.Integer(required=True)
+
+
+class TrialBalanceSchema(Schema):
+    accounts = fields.List(fields.Nested(AccountBalanceSchema), required=True)
+    total = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), required=True, attribute="totals"
+    )

@@ -1,0 +1,1 @@
+"""The pure core: rules over plain values, importing neither Flask nor SQLAlchemy."""

@@ -1,0 +1,156 @@
+"""The error tree: every failure the API reports has a stable code and HTTP status.
+
+`ledger/api/errors.py` renders these as the contract's envelope
+`{"error": {"code", "message", "details"}}`.
+"""
+
+from typing import Any
+
+
+class LedgerError(Exception):
+    """Base of every error the service reports to a caller."""
+
+    code = "internal_error"
+    http_status = 500
+    message = "internal error"
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+
+
+class ValidationFailed(LedgerError):
+    """The request body or query did not pass validation."""
+
+    code = "validation_error"
+    http_status = 422
+    message = "the request is not valid"
+
+
+class Unauthenticated(LedgerError):
+    """No token, or a token that is malformed, expired, revoked or badly signed."""
+
+    code = "unauthenticated"
+    http_status = 401
+    message = "a valid bearer token is required"
+
+
+class Forbidden(LedgerError):
+    """A valid caller without the right for this action."""
+
+    code = "forbidden"
+    http_status = 403
+    message = "the caller may not do this"
+
+
+class NotFound(LedgerError):
+    """The resource does not exist, or belongs to an organisation the caller cannot see."""
+
+    code = "not_found"
+    http_status = 404
+    message = "not found"
+
+
+class IdempotencyConflict(LedgerError):
+    """An order_id was reused with a different request body."""
+
+    code = "idempotency_conflict"
+    http_status = 409
+    message = "this order_id was already used with a different request"
+
+
+class InsufficientCredit(LedgerError):
+    """A deduction asks for more than the organisation's spendable credit."""
+
+    code = "insufficient_credit"
+    http_status = 402
+    message = "not enough credit"
+
+
+class ReversalExceedsDeduction(LedgerError):
+    """A reversal asks to return more than what is left of the deduction."""
+
+    code = "reversal_exceeds_deduction"
+    http_status = 422
+    message = "the reversal exceeds what is left of the deduction"
+
+
+class UnsupportedCurrency(LedgerError):
+    """A currency the service (or the chosen gateway) does not serve."""
+
+    code = "unsupported_currency"
+    http_status = 422
+    message = "this currency is not served"
+
+
+class InvalidSignature(LedgerError):
+    """A webhook whose signature, timestamp or body does not verify."""
+
+    code = "invalid_signature"
+    http_status = 400
+    message = "the webhook signature is not valid"
+
+
+class InvalidState(LedgerError):
+    """The resource is not in a state that allows this action."""
+
+    code = "invalid_state"
+    http_status = 409
+    message = "the resource is not in a state that allows this"
+
+
+class RefundWindowExpired(LedgerError):
+    """The top-up was paid longer ago than the refund window."""
+
+    code = "refund_window_expired"
+    http_status = 422
+    message = "the refund window has passed"
+
+
+class CreditConsumed(LedgerError):
+    """Nothing of the top-up's credit is left to refund."""
+
+    code = "credit_consumed"
+    http_status = 422
+    message = "the credit of this top-up has been consumed"
+
+
+class AmountExceedsRefundable(LedgerError):
+    """The refund asks for more than what is left of the top-up's credit."""
+
+    code = "amount_exceeds_refundable"
+    http_status = 422
+    message = "the amount exceeds what can be refunded"
+
+
+class RefundAlreadyPending(LedgerError):
+    """The top-up already has a refund request pending."""
+
+    code = "refund_already_pending"
+    http_status = 409
+    message = "a refund request is already pending for this top-up"
+
+
+class NotRefundable(LedgerError):
+    """The top-up is not in a state that can be refunded (unpaid, or bonus credit)."""
+
+    code = "not_refundable"
+    http_status = 422
+    message = "this top-up cannot be refunded"
+
+
+class GatewayUnavailable(LedgerError):
+    """The payment gateway did not answer, or answered with a server error."""
+
+    code = "gateway_unavailable"
+    http_status = 502
+    message = "the payment gateway did not answer"
+
+
+class GatewayRejected(LedgerError):
+    """The payment gateway refused the request definitively."""
+
+    code = "gateway_error"
+    http_status = 502
+    message = "the payment gateway refused the request"

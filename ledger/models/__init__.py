@@ -1,0 +1,26 @@
+"""Persistence models; every table the service has is imported here for migrations."""
+
+from ledger.models.accounts import LedgerAccount
+from ledger.models.base import Base
+from ledger.models.idempotency import IdempotencyKey
+from ledger.models.journal import JournalEntry, Posting
+from ledger.models.lots import Lot, LotAllocation
+from ledger.models.organizations import ApiKey, Organization
+from ledger.models.refunds import RefundRequest
+from ledger.models.topups import Topup
+from ledger.models.webhooks import WebhookEvent
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "IdempotencyKey",
+    "JournalEntry",
+    "LedgerAccount",
+    "Lot",
+    "LotAllocation",
+    "Organization",
+    "Posting",
+    "RefundRequest",
+    "Topup",
+    "WebhookEvent",
+]

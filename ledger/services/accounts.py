@@ -1,0 +1,53 @@
+"""Platform accounts: gateway clearing, revenue, grant expense, breakage, shortfall.
+
+They have no running balance, so they are never locked; their ids are looked up
+once per process and cached.
+"""
+
+from sqlalchemy import text
+
+from ledger.extensions import db
+
+GATEWAY_CLEARING = "gateway_clearing:{provider}"
+REVENUE = "consumed_credit_revenue"
+GRANT_EXPENSE = "granted_credit_expense"
+BREAKAGE = "expired_credit_breakage"
+REFUND_SHORTFALL = "refund_shortfall"
+
+_cache: dict[tuple[str, str], int] = {}
+
+
+def platform_account(kind: str, currency: str) -> int:
+    """The id of the platform account of this kind and currency, created on first use."""
+    key = (kind, currency)
+    if key not in _cache:
+        params = {"kind": kind, "currency": currency}
+        db.session.execute(
+            text(
+                "INSERT INTO ledger_accounts (org_id, currency, kind) "
+                "VALUES (NULL, :currency, :kind) ON CONFLICT DO NOTHING"
+            ),
+            params,
+        )
+        _cache[key] = db.session.execute(
+            text(
+                "SELECT id FROM ledger_accounts "
+                "WHERE org_id IS NULL AND currency = :currency AND kind = :kind"
+            ),
+            params,
+        ).scalar_one()
+    return _cache[key]
+
+
+def gateway_clearing(provider: str, currency: str) -> int:
+    return platform_account(GATEWAY_CLEARING.format(provider=provider), currency)
+
+
+def is_platform_account(account_id: int) -> bool:
+    """True for a platform account this process has looked up (so it is known not to be a wallet)."""
+    return account_id in _cache.values()
+
+
+def forget_cached_accounts() -> None:
+    """Tests that recreate the database call this."""
+    _cache.clear()

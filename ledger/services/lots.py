@@ -1,0 +1,76 @@
+"""Reading an organisation's lots under its wallet lock, and expiring them."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from ledger import clock
+from ledger.domain.entries import EntryDraft, LotMovement, transfer
+from ledger.domain.lots import LotBalance
+from ledger.extensions import db
+from ledger.services.accounts import BREAKAGE, platform_account
+from ledger.services.posting import post_entry
+from ledger.services.transaction import atomic, lock_wallets
+
+_OPEN_LOTS = text(
+    "SELECT id, kind, remaining, expires_at, created_at FROM lots "
+    "WHERE org_id = :org_id AND currency = :currency AND remaining > 0"
+)
+
+
+def open_lots(org_id: object, currency: str) -> list[LotBalance]:
+    """The lots with credit left. Call with the `available` wallet locked."""
+    rows = db.session.execute(_OPEN_LOTS, {"org_id": org_id, "currency": currency})
+    return [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
+
+
+@dataclass(frozen=True)
+class ExpiryResult:
+    lots_expired: int
+    amount_expired: dict[str, int]
+
+
+def expire_lots() -> ExpiryResult:
+    """Move what is left of every expired lot out of its wallet into breakage.
+
+    One entry per lot. Each lot is re-read under its wallet lock, so running this
+    twice, or concurrently, expires each remaining amount once.
+    """
+    due = db.session.execute(
+        text(
+            "SELECT id, org_id, currency FROM lots "
+            "WHERE remaining > 0 AND expires_at <= :now ORDER BY expires_at"
+        ),
+        {"now": clock.now()},
+    ).all()
+    db.session.rollback()
+    expired = 0
+    amounts: dict[str, int] = {}
+    for lot in due:
+        with atomic():
+            wallet = lock_wallets(lot.org_id, lot.currency)["available"]
+            remaining = db.session.execute(
+                text("SELECT remaining FROM lots WHERE id = :id"), {"id": lot.id}
+            ).scalar_one()
+            if remaining == 0:
+                continue
+            post_entry(
+                EntryDraft(
+                    kind="expiry",
+                    org_id=lot.org_id,
+                    currency=lot.currency,
+                    postings=transfer(
+                        source=wallet.id,
+                        destination=platform_account(BREAKAGE, lot.currency),
+                        currency=lot.currency,
+                        amount=remaining,
+                    ),
+                    description="expired credit",
+                    reference=str(lot.id),
+                    lot_movements=(LotMovement(lot.id, -remaining),),
+                ),
+                [wallet],
+            )
+        expired += 1
+        amounts[lot.currency] = amounts.get(lot.currency, 0) + remaining
+    return ExpiryResult(expired, amounts)

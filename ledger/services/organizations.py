@@ -1,0 +1,114 @@
+"""Organisations and their API keys."""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+
+from ledger import clock
+from ledger.errors import NotFound
+from ledger.extensions import db
+from ledger.models import ApiKey, Organization
+from ledger.services.transaction import atomic, lock_wallets
+
+API_KEY_PREFIX = "lk_"
+API_KEY_SCOPES = ("credits:read", "credits:deduct", "topups:write")
+
+
+def create_organization(*, name: str, billing_email: str, currency: str) -> Organization:
+    """Create a tenant with its wallets in its currency."""
+    with atomic():
+        org = Organization(name=name, billing_email=billing_email, currency=currency)
+        db.session.add(org)
+        db.session.flush()
+        lock_wallets(org.id, currency, "available", "held")
+    return org
+
+
+def get_organization(org_id: uuid.UUID) -> Organization:
+    """The organisation, or NotFound."""
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise NotFound("organisation not found")
+    return org
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    api_key: ApiKey
+    key: str  # the clear key: shown once, never stored
+
+    def __getattr__(self, name: str):
+        return getattr(self.api_key, name)
+
+
+def create_api_key(*, org_id: uuid.UUID, name: str, scopes: list[str], created_by: str) -> NewApiKey:
+    """Make a key; only its hash is stored."""
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    with atomic():
+        key = ApiKey(
+            org_id=org_id,
+            name=name,
+            scopes=sorted(set(scopes)),
+            key_hash=hash_api_key(secret),
+            prefix=secret[:10],
+            created_by=created_by,
+        )
+        db.session.add(key)
+    return NewApiKey(key, secret)
+
+
+def list_api_keys(*, org_id: uuid.UUID) -> list[ApiKey]:
+    return list(
+        db.session.scalars(
+            select(ApiKey).where(ApiKey.org_id == org_id).order_by(ApiKey.created_at.desc())
+        )
+    )
+
+
+def revoke_api_key(*, org_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    """Revoke at once: the next request with the key is refused."""
+    with atomic():
+        revoked = db.session.execute(
+            text(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, :now) "
+                "WHERE id = :id AND org_id = :org_id"
+            ),
+            {"id": key_id, "org_id": org_id, "now": clock.now()},
+        ).rowcount
+        if not revoked:
+            raise NotFound("api key not found")
+
+
+@dataclass(frozen=True)
+class ApiKeyIdentity:
+    key_id: uuid.UUID
+    org_id: uuid.UUID
+    scopes: tuple[str, ...]
+
+
+def authenticate_api_key(secret: str) -> ApiKeyIdentity | None:
+    """The live key with this secret, or None."""
+    row = db.session.execute(
+        text(
+            "SELECT id, org_id, scopes FROM api_keys "
+            "WHERE key_hash = :hash AND revoked_at IS NULL"
+        ),
+        {"hash": hash_api_key(secret)},
+    ).one_or_none()
+    db.session.rollback()  # end the read's transaction: no idle-in-transaction connection
+    return ApiKeyIdentity(row.id, row.org_id, tuple(row.scopes)) if row else None
+
+
+def organization_exists(org_id: uuid.UUID) -> bool:
+    found = db.session.execute(
+        text("SELECT 1 FROM organizations WHERE id = :id"), {"id": org_id}
+    ).first()
+    return found is not None
+

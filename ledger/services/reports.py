@@ -1,0 +1,168 @@
+"""Reading the ledger: balances, an organisation's entries, the trial balance."""
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+
+from ledger import clock
+from ledger.domain.lots import LotBalance, is_expired
+from ledger.errors import ValidationFailed
+from ledger.extensions import db
+
+
+@dataclass(frozen=True)
+class LotView:
+    id: uuid.UUID
+    kind: str
+    remaining: int
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Balance:
+    currency: str
+    available: int
+    held: int
+    lots: list[LotView]
+
+
+def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
+    """What the organisation can spend now, what is held, and the lots behind it.
+
+    `available` counts only unexpired lots: credit past its expiry is not spendable,
+    even before `expire-lots` has moved it out of the wallet.
+    """
+    wallets = dict(
+        db.session.execute(
+            text(
+                "SELECT kind, balance FROM ledger_accounts "
+                "WHERE org_id = :org_id AND currency = :currency"
+            ),
+            {"org_id": org_id, "currency": currency},
+        ).all()
+    )
+    rows = db.session.execute(
+        text(
+            "SELECT id, kind, remaining, expires_at, created_at FROM lots "
+            "WHERE org_id = :org_id AND currency = :currency AND remaining > 0 "
+            "ORDER BY expires_at NULLS LAST, created_at"
+        ),
+        {"org_id": org_id, "currency": currency},
+    ).all()
+    db.session.rollback()
+    now = clock.now()
+    lots = [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
+    lots = [lot for lot in lots if not is_expired(lot, now)]
+    return Balance(
+        currency=currency,
+        available=sum(lot.remaining for lot in lots),
+        held=wallets.get("held", 0),
+        lots=[LotView(lot.id, lot.kind, lot.remaining, lot.expires_at) for lot in lots],
+    )
+
+
+@dataclass(frozen=True)
+class EntryView:
+    id: int
+    kind: str
+    order_id: str | None
+    amount: int
+    currency: str
+    balance_after: int | None
+    created_at: datetime
+    description: str | None
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class Page:
+    data: list
+    next_cursor: str | None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValidationFailed("the cursor is not valid", field="cursor") from e
+
+
+_ENTRIES = text(
+    """
+    SELECT e.id, e.kind, e.order_id, e.currency, e.created_at, e.description, e.reference,
+           p.amount, p.balance_after
+    FROM journal_entries e
+    LEFT JOIN LATERAL (
+        SELECT sum(p.amount) AS amount, max(p.balance_after) AS balance_after
+        FROM postings p JOIN ledger_accounts a ON a.id = p.account_id
+        WHERE p.entry_id = e.id AND a.org_id = e.org_id AND a.kind = 'available'
+    ) p ON true
+    WHERE e.org_id = :org_id AND e.id < :before AND (CAST(:kind AS text) IS NULL OR e.kind = :kind)
+    ORDER BY e.id DESC
+    LIMIT :limit
+    """
+)
+
+
+def list_entries(
+    *, org_id: uuid.UUID, limit: int, cursor: str | None = None, kind: str | None = None
+) -> Page:
+    """The organisation's journal entries, newest first, by keyset on the entry id.
+
+    `amount` and `balance_after` are the entry's effect on the `available` wallet
+    (0 and null for an entry that does not touch it).
+    """
+    before = decode_cursor(cursor) if cursor else 2**63 - 1
+    rows = db.session.execute(
+        _ENTRIES, {"org_id": org_id, "before": before, "kind": kind, "limit": limit + 1}
+    ).all()
+    db.session.rollback()
+    entries = [
+        EntryView(
+            r.id, r.kind, r.order_id, int(r.amount or 0), r.currency, r.balance_after,
+            r.created_at, r.description, r.reference,
+        )
+        for r in rows[:limit]
+    ]
+    more = len(rows) > limit
+    return Page(entries, encode_cursor(entries[-1].id) if more else None)
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    account_id: int
+    org_id: uuid.UUID | None
+    kind: str
+    currency: str
+    balance: int
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    accounts: list[AccountBalance]
+    totals: dict[str, int]
+
+
+def trial_balance() -> TrialBalance:
+    """Every account's balance from its postings, and the total per currency (always 0)."""
+    rows = db.session.execute(
+        text(
+            "SELECT a.id, a.org_id, a.kind, a.currency, coalesce(sum(p.amount), 0) AS balance "
+            "FROM ledger_accounts a LEFT JOIN postings p ON p.account_id = a.id "
+            "GROUP BY a.id ORDER BY a.org_id NULLS FIRST, a.currency, a.kind"
+        )
+    ).all()
+    db.session.rollback()
+    accounts = [AccountBalance(r.id, r.org_id, r.kind, r.currency, int(r.balance)) for r in rows]
+    totals: dict[str, int] = {}
+    for account in accounts:
+        totals[account.currency] = totals.get(account.currency, 0) + account.balance
+    return TrialBalance(accounts, totals)

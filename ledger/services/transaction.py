@@ -1,0 +1,59 @@
+"""Transactions and wallet locks.
+
+`atomic()` is the unit of work: it commits once at the end, or rolls back on any
+exception. `lock_wallets` takes `SELECT ... FOR UPDATE` on an organisation's wallet
+rows, always in id order, so two transactions never wait on each other in a cycle.
+The `available` wallet's lock also guards the organisation's lots in that currency.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from ledger.extensions import db
+
+
+@contextlib.contextmanager
+def atomic() -> Iterator[None]:
+    """Run the block in one transaction: commit at the end, roll back on error."""
+    session = db.session
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@dataclass
+class Wallet:
+    id: int
+    kind: str
+    currency: str
+    balance: int
+
+
+_LOCK = text(
+    "SELECT id, kind, currency, balance FROM ledger_accounts "
+    "WHERE org_id = :org_id AND currency = :currency AND kind = ANY(:kinds) "
+    "ORDER BY id FOR UPDATE"
+)
+_CREATE = text(
+    "INSERT INTO ledger_accounts (org_id, currency, kind, balance) "
+    "SELECT :org_id, :currency, kind, 0 FROM unnest(CAST(:kinds AS text[])) AS kind "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+def lock_wallets(org_id: object, currency: str, *kinds: str) -> dict[str, Wallet]:
+    """Lock the organisation's wallets of these kinds (default: available), creating them
+    at zero on first use. Returns them by kind."""
+    kinds_list = sorted(kinds or ("available",))
+    params = {"org_id": org_id, "currency": currency, "kinds": kinds_list}
+    rows = db.session.execute(_LOCK, params).all()
+    if len(rows) < len(kinds_list):
+        db.session.execute(_CREATE, params)
+        rows = db.session.execute(_LOCK, params).all()
+    return {row.kind: Wallet(row.id, row.kind, row.currency, row.balance) for row in rows}
