@@ -3,10 +3,10 @@
 from flask import Flask
 from flask_smorest import Api
 
-from ledger.api import admin, api_keys, credits, health, organizations
+from ledger.api import admin, api_keys, credits, health, organizations, topups, webhooks
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    for module in (organizations, credits, api_keys, admin):
+    for module in (organizations, credits, topups, api_keys, admin, webhooks):
         api.register_blueprint(module.blp)
     app.register_blueprint(health.blp)

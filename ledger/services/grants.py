@@ -10,6 +10,7 @@ from ledger.domain.entries import EntryDraft, transfer
 from ledger.extensions import db
 from ledger.services import idempotency
 from ledger.services.accounts import GRANT_EXPENSE, platform_account
+from ledger.services.lots import credit_lot
 from ledger.services.posting import post_entry
 from ledger.services.transaction import atomic, lock_wallets
 
@@ -26,39 +27,6 @@ class Grant:
     balance_after: int
     created_at: datetime
     replayed: bool = False
-
-
-def credit_lot(
-    *,
-    org_id: uuid.UUID,
-    wallet_id: int,
-    kind: str,
-    amount: int,
-    currency: str,
-    entry_id: int,
-    expires_at: datetime | None = None,
-    topup_id: uuid.UUID | None = None,
-) -> uuid.UUID:
-    """Create the lot for credit an entry has just put in the (locked) available wallet."""
-    lot_id = uuid.uuid4()
-    db.session.execute(
-        text(
-            "INSERT INTO lots (id, org_id, currency, kind, amount, remaining, expires_at, "
-            "topup_id, entry_id) VALUES (:id, :org_id, :currency, :kind, :amount, :amount, "
-            ":expires_at, :topup_id, :entry_id)"
-        ),
-        {
-            "id": lot_id,
-            "org_id": org_id,
-            "currency": currency,
-            "kind": kind,
-            "amount": amount,
-            "expires_at": expires_at,
-            "topup_id": topup_id,
-            "entry_id": entry_id,
-        },
-    )
-    return lot_id
 
 
 def grant_credit(
@@ -102,7 +70,6 @@ def grant_credit(
         )
         lot_id = credit_lot(
             org_id=org_id,
-            wallet_id=wallet.id,
             kind="bonus",
             amount=amount,
             currency=currency,

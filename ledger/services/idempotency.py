@@ -56,6 +56,21 @@ def claim(*, org_id: object, kind: str, order_id: str, request: dict) -> Claim:
     return Claim(key_id=None, replay_of=first.result_id)
 
 
+def lookup(*, org_id: object, kind: str, order_id: str, request: dict) -> str | None:
+    """The result of an earlier identical request, without claiming the key.
+
+    For use cases that must call a gateway before they can claim (nothing is written
+    when that call fails). Raises IdempotencyConflict like `claim`.
+    """
+    params = {"org_id": org_id, "kind": kind, "order_id": order_id}
+    first = db.session.execute(_FIND, params).one_or_none()
+    if first is None or first.result_id is None:
+        return None
+    if first.request_hash != request_hash(request):
+        raise IdempotencyConflict(order_id=order_id)
+    return first.result_id
+
+
 def record(claim: Claim, result_id: object) -> None:
     """Remember what the claimed request made, in the same transaction."""
     db.session.execute(_RECORD, {"id": claim.key_id, "result_id": str(result_id)})

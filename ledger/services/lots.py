@@ -1,6 +1,8 @@
 """Reading an organisation's lots under its wallet lock, and expiring them."""
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import text
 
@@ -22,6 +24,38 @@ def open_lots(org_id: object, currency: str) -> list[LotBalance]:
     """The lots with credit left. Call with the `available` wallet locked."""
     rows = db.session.execute(_OPEN_LOTS, {"org_id": org_id, "currency": currency})
     return [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
+
+
+def credit_lot(
+    *,
+    org_id: uuid.UUID,
+    kind: str,
+    amount: int,
+    currency: str,
+    entry_id: int,
+    expires_at: datetime | None = None,
+    topup_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Create the lot for credit an entry has just put in the (locked) available wallet."""
+    lot_id = uuid.uuid4()
+    db.session.execute(
+        text(
+            "INSERT INTO lots (id, org_id, currency, kind, amount, remaining, expires_at, "
+            "topup_id, entry_id) VALUES (:id, :org_id, :currency, :kind, :amount, :amount, "
+            ":expires_at, :topup_id, :entry_id)"
+        ),
+        {
+            "id": lot_id,
+            "org_id": org_id,
+            "currency": currency,
+            "kind": kind,
+            "amount": amount,
+            "expires_at": expires_at,
+            "topup_id": topup_id,
+            "entry_id": entry_id,
+        },
+    )
+    return lot_id
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 import base64
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 
@@ -83,14 +85,15 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+def encode_cursor(position: object) -> str:
+    """An opaque cursor for a keyset position."""
+    return base64.urlsafe_b64encode(str(position).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str, parse: Callable[[str], Any] = int) -> Any:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+        return parse(base64.urlsafe_b64decode(padded.encode()).decode())
     except (ValueError, UnicodeDecodeError) as e:
         raise ValidationFailed("the cursor is not valid", field="cursor") from e
 

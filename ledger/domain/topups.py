@@ -1,0 +1,86 @@
+"""Top-up states, and what to do when the gateway's record of a payment arrives.
+
+Only the gateway's own record (fetched, never taken from a webhook body) can move a
+top-up to `paid`, and only if it matches what we expected: status paid, the exact
+amount and currency, and the organisation and top-up it names. A mismatch leaves the
+top-up `pending` and flags it for an operator.
+"""
+
+from dataclasses import dataclass
+
+from ledger.gateways.base import (
+    PAYMENT_CANCELED,
+    PAYMENT_FAILED,
+    PAYMENT_PAID,
+    GatewayPayment,
+)
+
+PENDING = "pending"
+PAID = "paid"
+FAILED = "failed"
+CANCELED = "canceled"
+PARTIALLY_REFUNDED = "partially_refunded"
+REFUNDED = "refunded"
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    PENDING: frozenset({PAID, FAILED, CANCELED}),
+    # The customer may retry a failed PaymentIntent and succeed later.
+    FAILED: frozenset({PAID, CANCELED}),
+    CANCELED: frozenset(),
+    PAID: frozenset({PARTIALLY_REFUNDED, REFUNDED}),
+    PARTIALLY_REFUNDED: frozenset({PARTIALLY_REFUNDED, REFUNDED}),
+    REFUNDED: frozenset(),
+}
+
+
+def can_move(current: str, new: str) -> bool:
+    return new in TRANSITIONS[current]
+
+
+def status_after_refund(amount: int, refunded_amount: int) -> str:
+    return REFUNDED if refunded_amount >= amount else PARTIALLY_REFUNDED
+
+
+@dataclass(frozen=True)
+class TopupFacts:
+    id: str
+    org_id: str
+    status: str
+    amount: int
+    currency: str
+    payment_id: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # "credit", "fail", "cancel", "flag", "none"
+    reason: str | None = None
+
+
+def mismatch(topup: TopupFacts, payment: GatewayPayment) -> str | None:
+    """Why the gateway's record does not match the top-up, or None."""
+    if payment.amount != topup.amount:
+        return f"gateway amount {payment.amount} differs from top-up amount {topup.amount}"
+    if payment.currency != topup.currency:
+        return f"gateway currency {payment.currency} differs from top-up currency {topup.currency}"
+    if payment.org_id is not None and payment.org_id != topup.org_id:
+        return f"gateway record names organisation {payment.org_id}"
+    if payment.topup_id is not None and payment.topup_id != topup.id:
+        return f"gateway record names top-up {payment.topup_id}"
+    if topup.payment_id is not None and payment.id is not None and payment.id != topup.payment_id:
+        return f"gateway payment {payment.id} is not this top-up's {topup.payment_id}"
+    return None
+
+
+def decide(topup: TopupFacts, payment: GatewayPayment) -> Decision:
+    """What the gateway's record of the payment means for the top-up."""
+    if payment.status == PAYMENT_PAID:
+        if not can_move(topup.status, PAID):
+            return Decision("none")  # credited already (or refunded since)
+        reason = mismatch(topup, payment)
+        return Decision("flag", reason) if reason else Decision("credit")
+    if payment.status == PAYMENT_FAILED and can_move(topup.status, FAILED):
+        return Decision("fail")
+    if payment.status == PAYMENT_CANCELED and can_move(topup.status, CANCELED):
+        return Decision("cancel")
+    return Decision("none")

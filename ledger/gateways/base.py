@@ -1,0 +1,178 @@
+"""The payment gateway interface: four verbs, our own dataclasses, our own errors.
+
+Design overview
+---------------
+A gateway adapter (one module per gateway, chosen by name from the registry in
+`ledger/gateways/__init__.py`) turns the gateway's API into:
+
+- `create_payment(request)`: start a payment for a top-up; returns what the browser
+  needs (`CreatedPayment.client`, answered under the provider's name).
+- `fetch_payment(ref)`: the gateway's own record of the payment (`GatewayPayment`).
+  Crediting trusts only this, never a webhook's body.
+- `refund(...)`: refund all or part of a payment, safely retryable (`GatewayRefund`).
+- `parse_webhook(body, headers)`: verify the signature over the raw body and say what
+  the event is about (`GatewayEvent`); raises `InvalidSignature` otherwise.
+
+Adapters never return SDK objects; they wrap SDK and HTTP failures as
+`GatewayError` (a definitive refusal, with the gateway's code and message) or
+`GatewayUnavailable` (no answer, a timeout or a 5xx: the outcome is unknown, ask again).
+Amounts are integers in the currency's minor unit, passed through unchanged.
+"""
+
+import abc
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class GatewayError(Exception):
+    """The gateway refused the request definitively."""
+
+    def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+
+
+class GatewayUnavailable(GatewayError):
+    """No usable answer (timeout, connection error, 5xx): the outcome is unknown."""
+
+
+@dataclass(frozen=True)
+class OrganizationRef:
+    id: uuid.UUID
+    name: str
+    billing_email: str
+    customer_id: str | None  # the gateway's customer for this organisation, if it has one
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    topup_id: uuid.UUID
+    order_id: str
+    amount: int
+    currency: str
+    order_name: str
+    organization: OrganizationRef
+    checkout: bool = False
+
+
+@dataclass(frozen=True)
+class CreatedPayment:
+    payment_id: str | None  # Stripe PaymentIntent id, PortOne paymentId
+    client: dict[str, Any]  # what the browser needs; answered as `<provider>: {...}`
+    checkout_id: str | None = None  # Stripe Checkout Session id
+    customer_id: str | None = None  # a customer the gateway made for the organisation
+
+
+@dataclass(frozen=True)
+class PaymentRef:
+    payment_id: str | None
+    checkout_id: str | None = None
+
+
+# Our words for a payment's state at the gateway.
+PAYMENT_PENDING = "pending"
+PAYMENT_PAID = "paid"
+PAYMENT_FAILED = "failed"
+PAYMENT_CANCELED = "canceled"
+
+
+@dataclass(frozen=True)
+class GatewayPayment:
+    id: str | None  # None while a checkout has no payment yet
+    status: str  # PAYMENT_*
+    amount: int
+    currency: str  # ISO 4217, upper case
+    gateway_status: str  # the gateway's own word, for operators
+    org_id: str | None = None  # what the gateway's record says it belongs to
+    topup_id: str | None = None
+    paid_at: datetime | None = None
+    refunded_amount: int = 0
+    failure_code: str | None = None
+    failure_message: str | None = None
+
+
+REFUND_SUCCEEDED = "succeeded"
+REFUND_PENDING = "pending"
+REFUND_FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class GatewayRefund:
+    id: str
+    payment_id: str
+    amount: int
+    currency: str
+    status: str  # REFUND_*
+    failure_message: str | None = None
+
+
+# What an event asks us to do.
+EVENT_PAYMENT = "payment"  # a payment may have changed: fetch it and apply
+EVENT_REFUND = "refund"  # a refund may have changed (refunds service)
+EVENT_CUSTOMER = "customer"  # the gateway's customer changed
+EVENT_IGNORED = "ignored"  # stored and acknowledged only
+
+
+@dataclass(frozen=True)
+class GatewayEvent:
+    id: str  # unique per provider; duplicates have no second effect
+    type: str  # the gateway's own type
+    action: str  # EVENT_*
+    payload: dict[str, Any]
+    payment: PaymentRef | None = None
+    topup_id: str | None = None  # a hint from the event (metadata); verified before use
+    refund_id: str | None = None
+    customer_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class PaymentGateway(abc.ABC):
+    """One payment gateway."""
+
+    name: str
+    currencies: frozenset[str]
+
+    @classmethod
+    @abc.abstractmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "PaymentGateway":
+        """Build the adapter from the app's config (keys, API base, timeouts)."""
+
+    @abc.abstractmethod
+    def create_payment(self, request: PaymentRequest) -> CreatedPayment:
+        """Start a payment for a top-up (idempotent on the top-up)."""
+
+    @abc.abstractmethod
+    def fetch_payment(self, ref: PaymentRef) -> GatewayPayment:
+        """The gateway's own record of the payment."""
+
+    @abc.abstractmethod
+    def refund(
+        self,
+        *,
+        payment_id: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        reason: str,
+        refundable_before: int,
+    ) -> GatewayRefund:
+        """Refund `amount` of the payment. `refundable_before` is what we believe is still
+        refundable at the gateway; gateways without idempotency keys use it to refuse a
+        double refund."""
+
+    @abc.abstractmethod
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> GatewayEvent:
+        """Verify the signature over the raw body and parse the event.
+
+        Raises:
+            ledger.errors.InvalidSignature: bad, missing or stale signature.
+        """
+
+    def fetch_refund(self, refund_id: str) -> GatewayRefund:
+        """The gateway's record of one refund (for refunds left `processing`)."""
+        raise NotImplementedError

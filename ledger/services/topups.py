@@ -1,0 +1,288 @@
+"""Top-ups: paying for credit through a gateway, and crediting it exactly once.
+
+Creating a top-up calls the gateway first (idempotently: the top-up's id is derived
+from the organisation and order_id, and the gateway's idempotency key from the
+top-up), then records it in one transaction; a failed gateway call writes nothing.
+
+`sync_topup` is the one crediting path, shared by `confirm` and by webhooks: it fetches
+the gateway's own record of the payment (outside any transaction), then locks the
+top-up row and lets `domain.topups.decide` say what it means. Whatever the
+interleaving of webhooks and confirms, the row lock and the status transition
+credit once.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+
+from ledger import clock
+from ledger.domain import topups as rules
+from ledger.domain.entries import EntryDraft, transfer
+from ledger.errors import GatewayRejected, GatewayUnavailable, NotFound, UnsupportedCurrency
+from ledger.extensions import db
+from ledger.gateways import get_gateway
+from ledger.gateways import base as gw
+from ledger.models import Organization, Topup
+from ledger.services import idempotency
+from ledger.services.accounts import gateway_clearing
+from ledger.services.lots import credit_lot
+from ledger.services.posting import post_entry
+from ledger.services.reports import Page, decode_cursor, encode_cursor
+from ledger.services.transaction import atomic, lock_wallets
+
+# Top-up ids are derived from (organisation, order_id), so a retry after a gateway
+# timeout reaches the gateway with the same idempotency key.
+_TOPUP_NAMESPACE = uuid.UUID("6f1c9a52-35a4-4c1e-9a57-0f3c2b7e8d11")
+
+
+def topup_id_for(org_id: uuid.UUID, order_id: str) -> uuid.UUID:
+    return uuid.uuid5(_TOPUP_NAMESPACE, f"{org_id}:{order_id}")
+
+
+@dataclass(frozen=True)
+class TopupResult:
+    topup: Topup
+    replayed: bool = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.topup, name)
+
+
+def create_topup(
+    *,
+    org_id: uuid.UUID,
+    order_id: str,
+    amount: int,
+    currency: str,
+    provider: str,
+    checkout: bool = False,
+) -> TopupResult:
+    """Start a top-up at the gateway; the top-up stays `pending` until the gateway says paid.
+
+    Raises:
+        UnsupportedCurrency: the gateway does not take this currency (nothing is called).
+        IdempotencyConflict: `order_id` was used for a different top-up.
+        GatewayUnavailable, GatewayRejected: the gateway call failed (nothing is written).
+    """
+    gateway = get_gateway(provider)
+    if currency not in gateway.currencies:
+        raise UnsupportedCurrency(
+            f"{provider} top-ups are not served in {currency}", currency=currency,
+            provider=provider,
+        )
+    request = {"amount": amount, "currency": currency, "provider": provider, "checkout": checkout}
+    earlier = idempotency.lookup(org_id=org_id, kind="topup", order_id=order_id, request=request)
+    if earlier is not None:
+        return TopupResult(db.session.get(Topup, uuid.UUID(earlier)), replayed=True)
+
+    org = db.session.get(Organization, org_id)
+    db.session.rollback()  # no transaction stays open across the gateway call
+    topup_id = topup_id_for(org_id, order_id)
+    created = _call_gateway(
+        lambda: gateway.create_payment(
+            gw.PaymentRequest(
+                topup_id=topup_id,
+                order_id=order_id,
+                amount=amount,
+                currency=currency,
+                order_name=f"Prepaid credit {order_id}",
+                organization=gw.OrganizationRef(
+                    org.id, org.name, org.billing_email, org.stripe_customer_id
+                ),
+                checkout=checkout,
+            )
+        )
+    )
+    with atomic():
+        claim = idempotency.claim(org_id=org_id, kind="topup", order_id=order_id, request=request)
+        if claim.replay_of is not None:
+            return TopupResult(db.session.get(Topup, uuid.UUID(claim.replay_of)), replayed=True)
+        if created.customer_id:
+            _remember_customer(org_id, created.customer_id)
+        topup = Topup(
+            id=topup_id,
+            org_id=org_id,
+            order_id=order_id,
+            provider=provider,
+            amount=amount,
+            currency=currency,
+            status=rules.PENDING,
+            gateway_payment_id=created.payment_id,
+            gateway_checkout_id=created.checkout_id,
+            gateway_data=created.client,
+            refunded_amount=0,
+        )
+        db.session.add(topup)
+        db.session.flush()
+        idempotency.record(claim, topup.id)
+    return TopupResult(topup)
+
+
+def _remember_customer(org_id: uuid.UUID, customer_id: str) -> None:
+    """Map the organisation to the gateway's customer the first time one is made."""
+    db.session.execute(
+        text(
+            "UPDATE organizations SET stripe_customer_id = :customer "
+            "WHERE id = :org_id AND stripe_customer_id IS NULL"
+        ),
+        {"customer": customer_id, "org_id": org_id},
+    )
+
+
+def _call_gateway(call):
+    """Run a gateway call, turning its errors into the API's."""
+    try:
+        return call()
+    except gw.GatewayUnavailable as e:
+        raise GatewayUnavailable(e.message) from e
+    except gw.GatewayError as e:
+        raise GatewayRejected(e.message, gateway_code=e.code) from e
+
+
+def get_topup(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> Topup:
+    topup = db.session.scalar(select(Topup).where(Topup.id == topup_id, Topup.org_id == org_id))
+    if topup is None:
+        raise NotFound("top-up not found")
+    return topup
+
+
+def list_topups(
+    *, org_id: uuid.UUID, limit: int, cursor: str | None = None, status: str | None = None
+) -> Page:
+    """Top-ups newest first, by keyset on (created_at, id)."""
+    query = select(Topup).where(Topup.org_id == org_id)
+    if status:
+        query = query.where(Topup.status == status)
+    if cursor:
+        created_at, topup_id = _decode_topup_cursor(cursor)
+        query = query.where(
+            (Topup.created_at < created_at)
+            | ((Topup.created_at == created_at) & (Topup.id < topup_id))
+        )
+    rows = list(
+        db.session.scalars(query.order_by(Topup.created_at.desc(), Topup.id.desc()).limit(limit + 1))
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode_topup_cursor(rows[-1]) if more else None
+    return Page(rows, next_cursor)
+
+
+def _encode_topup_cursor(topup: Topup) -> str:
+    return encode_cursor(f"{topup.created_at.isoformat()}|{topup.id}")
+
+
+def _decode_topup_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    def parse(raw: str) -> tuple[datetime, uuid.UUID]:
+        created_at, _, topup_id = raw.partition("|")
+        return datetime.fromisoformat(created_at), uuid.UUID(topup_id)
+
+    return decode_cursor(cursor, parse)
+
+
+def confirm_topup(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> Topup:
+    """Ask the gateway now and credit the top-up if it is paid (same path as webhooks)."""
+    get_topup(org_id=org_id, topup_id=topup_id)
+    db.session.rollback()
+    return sync_topup(topup_id)
+
+
+def find_topup_id(provider: str, ref: gw.PaymentRef, topup_hint: str | None) -> uuid.UUID | None:
+    """The top-up a gateway event is about: by payment id, checkout id, then the hint."""
+    row = db.session.execute(
+        text(
+            "SELECT id FROM topups WHERE provider = :provider AND ("
+            " (CAST(:payment_id AS text) IS NOT NULL AND gateway_payment_id = :payment_id) OR"
+            " (CAST(:checkout_id AS text) IS NOT NULL AND gateway_checkout_id = :checkout_id) OR"
+            " (CAST(:hint AS text) IS NOT NULL AND CAST(id AS text) = :hint)) LIMIT 1"
+        ),
+        {
+            "provider": provider,
+            "payment_id": ref.payment_id,
+            "checkout_id": ref.checkout_id,
+            "hint": topup_hint,
+        },
+    ).first()
+    db.session.rollback()
+    return row.id if row else None
+
+
+def sync_topup(topup_id: uuid.UUID) -> Topup:
+    """Fetch the gateway's record of the top-up's payment and apply it, once.
+
+    Raises:
+        GatewayUnavailable: the gateway did not answer (nothing changes; retry later).
+    """
+    topup = db.session.get(Topup, topup_id)
+    if topup is None:
+        raise NotFound("top-up not found")
+    ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
+    gateway = get_gateway(topup.provider)
+    db.session.rollback()  # no transaction stays open across the gateway call
+    payment = _call_gateway(lambda: gateway.fetch_payment(ref))
+    return apply_payment(topup_id, payment)
+
+
+def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
+    """Apply the gateway's record to the top-up under its row lock."""
+    with atomic():
+        topup = db.session.scalar(select(Topup).where(Topup.id == topup_id).with_for_update())
+        facts = rules.TopupFacts(
+            str(topup.id), str(topup.org_id), topup.status, topup.amount, topup.currency,
+            topup.gateway_payment_id,
+        )
+        decision = rules.decide(facts, payment)
+        if topup.gateway_payment_id is None and payment.id and decision.action != "flag":
+            topup.gateway_payment_id = payment.id
+        if decision.action == "credit":
+            _credit(topup, payment)
+        elif decision.action == "fail":
+            topup.status = rules.FAILED
+            topup.failure_code = payment.failure_code
+            topup.failure_message = payment.failure_message
+        elif decision.action == "cancel":
+            topup.status = rules.CANCELED
+        elif decision.action == "flag":
+            topup.flagged_reason = decision.reason
+        if decision.action != "none":
+            topup.updated_at = clock.now()
+    return topup
+
+
+def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
+    """Put a paid top-up's amount in the wallet as a `paid` lot (top-up row locked)."""
+    wallet = lock_wallets(topup.org_id, topup.currency)["available"]
+    posted = post_entry(
+        EntryDraft(
+            kind="topup",
+            org_id=topup.org_id,
+            currency=topup.currency,
+            postings=transfer(
+                source=gateway_clearing(topup.provider, topup.currency),
+                destination=wallet.id,
+                currency=topup.currency,
+                amount=topup.amount,
+            ),
+            order_id=topup.order_id,
+            description=f"{topup.provider} top-up",
+            reference=payment.id,
+            topup_id=topup.id,
+        ),
+        [wallet],
+    )
+    credit_lot(
+        org_id=topup.org_id,
+        kind="paid",
+        amount=topup.amount,
+        currency=topup.currency,
+        entry_id=posted.id,
+        topup_id=topup.id,
+    )
+    topup.status = rules.PAID
+    topup.paid_at = payment.paid_at or clock.now()
+    topup.flagged_reason = None
+    topup.failure_code = None
+    topup.failure_message = None
