@@ -319,6 +319,13 @@ class FakeStripe:
                 }
             )
 
+    def edit_customer(self, customer_id: str, **fields) -> dict:
+        """An edit in the dashboard (`metadata={...}` replaces the metadata)."""
+        with self._lock:
+            customer = self._live_customer(customer_id)
+            customer.update(fields)
+            return dict(customer)
+
     def delete_customer(self, customer_id: str) -> dict:
         with self._lock:
             return self._delete_customer(customer_id)
