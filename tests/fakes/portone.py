@@ -31,7 +31,6 @@ then take the `portone` fixture: an emptied fake with the app's adapter pointed 
 
 import json
 import threading
-import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ import pytest
 import standardwebhooks
 
 from config import TestConfig
+from ledger import clock
 
 
 def _rfc3339(moment: datetime | None = None) -> str:
@@ -68,6 +68,7 @@ class _Fault:
     status: int | None  # answer this status instead
     body: bytes
     hang_seconds: float  # or sleep this long first
+    apply_first: bool = False  # hang after the call took effect (a timeout hiding a success)
 
 
 class _PortOneError(Exception):
@@ -303,10 +304,18 @@ class FakePortOne:
         with self._lock:
             self._faults.append(_Fault(n, method, status, body, 0.0))
 
-    def hang_next(self, n: int = 1, *, seconds: float = 5.0, method: str | None = None) -> None:
-        """The next `n` calls sleep `seconds` before answering (past the client's timeout)."""
+    def hang_next(
+        self,
+        n: int = 1,
+        *,
+        seconds: float = 5.0,
+        method: str | None = None,
+        apply_first: bool = False,
+    ) -> None:
+        """The next `n` calls sleep `seconds` (past the client's timeout) before they take
+        effect, or, with `apply_first`, after: the client times out on a call that worked."""
         with self._lock:
-            self._faults.append(_Fault(n, method, None, b"", seconds))
+            self._faults.append(_Fault(n, method, None, b"", seconds, apply_first))
 
     def _take_fault(self, method: str) -> _Fault | None:
         for fault in self._faults:
@@ -332,16 +341,18 @@ class FakePortOne:
         with self._lock:
             self.requests.append(Recorded(method, path, query, headers, body))
             fault = self._take_fault(method)
-        if fault is not None and fault.hang_seconds:
-            self._stopping.wait(fault.hang_seconds)
         if fault is not None and fault.status is not None:
             return fault.status, fault.body
+        if fault is not None and not fault.apply_first:
+            self._stopping.wait(fault.hang_seconds)
         try:
             with self._lock:
-                answer = self._route(method, path, query, headers, body)
+                status, answer = 200, self._route(method, path, query, headers, body)
         except _PortOneError as e:
-            return e.status, json.dumps(e.body).encode()
-        return 200, json.dumps(answer).encode()
+            status, answer = e.status, e.body
+        if fault is not None and fault.apply_first:
+            self._stopping.wait(fault.hang_seconds)
+        return status, json.dumps(answer).encode()
 
     def _route(self, method, path, query, headers, body) -> dict[str, Any]:
         if headers.get("authorization") != f"PortOne {self.api_secret}":
@@ -407,7 +418,7 @@ def sign_webhook(
     sends several). Signed with the `standardwebhooks` package, so the adapter's own
     verification is checked against an independent implementation."""
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    timestamp = int(time.time()) if timestamp is None else timestamp
+    timestamp = int(clock.now().timestamp()) if timestamp is None else timestamp
     moment = datetime.fromtimestamp(timestamp, UTC)
     signatures = [
         standardwebhooks.Webhook(secret).sign(msg_id, moment, body.decode())
