@@ -1,5 +1,6 @@
 """What each PortOne webhook asks the service to do (parsing only, no database)."""
 
+import base64
 import json
 
 import pytest
@@ -76,3 +77,19 @@ def test_unknown_fields_are_ignored():
     payload = event("Transaction.Paid", somethingNew={"nested": [1, 2]})
     payload["addedLater"] = True
     assert parse(payload).action == gw.EVENT_PAYMENT
+
+
+def test_a_secret_written_without_base64_padding_verifies_the_same():
+    padded = "whsec_" + base64.b64encode(b"key-of-13-byt").decode()
+    assert padded.endswith("=")
+    unpadded = PortOneGateway(
+        api_secret="s",
+        webhook_secret=padded.rstrip("="),
+        store_id="store-test",
+        channel_key="k",
+        api_base="http://127.0.0.1:9",
+        timeout=1,
+    )
+    body = json.dumps(event("Transaction.Paid")).encode()
+    headers = sign_webhook(body, secrets=[padded])
+    assert unpadded.parse_webhook(body, headers).action == gw.EVENT_PAYMENT
