@@ -40,6 +40,9 @@ class Config:
         "STRIPE_CHECKOUT_CANCEL_URL", "http://127.0.0.1:5000/checkout/cancel"
     )
 
+    # The SDK retries timeouts, 409s and 5xx with the same idempotency key.
+    STRIPE_MAX_NETWORK_RETRIES = int(_env("STRIPE_MAX_NETWORK_RETRIES", "2"))
+
     PORTONE_API_SECRET = _env("PORTONE_API_SECRET", "portone-dev-secret")
     PORTONE_WEBHOOK_SECRET = _env("PORTONE_WEBHOOK_SECRET", "whsec_ZGV2LXBvcnRvbmUtc2VjcmV0")
     PORTONE_STORE_ID = _env("PORTONE_STORE_ID", "store-dev")
@@ -64,6 +67,8 @@ class TestConfig(Config):
     JWT_SECRET = "test-jwt-secret"
     STRIPE_SECRET_KEY = "sk_test_fake"
     STRIPE_WEBHOOK_SECRET = "whsec_test_stripe_secret"
+    # Fault tests count the calls the fake sees; the SDK's own retries would blur that.
+    STRIPE_MAX_NETWORK_RETRIES = 0
     PORTONE_API_SECRET = "portone-test-secret"
     PORTONE_WEBHOOK_SECRET = "whsec_dGVzdC1wb3J0b25lLXdlYmhvb2stc2VjcmV0"
     PORTONE_STORE_ID = "store-test"

@@ -15,6 +15,9 @@ from ledger.services.verify import run_checks
 from tests.database import create_database, drop_database
 from tests.helpers import Caller
 
+# The fake Stripe API and its fixtures (`fake_stripe`, `stripe_webhook`), for any test.
+pytest_plugins = ("tests.fakes.stripe",)
+
 
 @pytest.fixture(scope="session")
 def database_url():

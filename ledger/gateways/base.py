@@ -111,6 +111,13 @@ class GatewayRefund:
     failure_message: str | None = None
 
 
+@dataclass(frozen=True)
+class GatewayCustomer:
+    id: str
+    deleted: bool
+    org_id: str | None  # what the gateway's record says it belongs to
+
+
 # What an event asks us to do.
 EVENT_PAYMENT = "payment"  # a payment may have changed: fetch it and apply
 EVENT_REFUND = "refund"  # a refund may have changed (refunds service)
@@ -175,4 +182,12 @@ class PaymentGateway(abc.ABC):
 
     def fetch_refund(self, refund_id: str) -> GatewayRefund:
         """The gateway's record of one refund (for refunds left `processing`)."""
+        raise NotImplementedError
+
+    def fetch_customer(self, customer_id: str) -> GatewayCustomer:
+        """The gateway's record of a customer (gateways that keep customers)."""
+        raise NotImplementedError
+
+    def label_customer(self, customer_id: str, org_id: uuid.UUID) -> None:
+        """Name the organisation on the gateway's customer again."""
         raise NotImplementedError

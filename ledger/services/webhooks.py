@@ -20,7 +20,7 @@ from ledger.errors import NotFound
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import GATEWAYS, get_gateway
-from ledger.services import refunds, topups
+from ledger.services import customers, refunds, topups
 
 
 def receive(provider: str, body: bytes, headers: Mapping[str, str]) -> str:
@@ -106,6 +106,12 @@ def _refund_changed(provider: str, event: gw.GatewayEvent) -> None:
     refunds.sync_refunds(topup_id)
 
 
+def _customer_changed(provider: str, event: gw.GatewayEvent) -> None:
+    """Keep the organisation's customer mapping true (fetched from the gateway)."""
+    if event.customer_id:
+        customers.customer_changed(provider=provider, customer_id=event.customer_id)
+
+
 def _stored_only(provider: str, event: gw.GatewayEvent) -> None:
     """Kept in the inbox; nothing else to do (yet)."""
 
@@ -113,6 +119,6 @@ def _stored_only(provider: str, event: gw.GatewayEvent) -> None:
 HANDLERS: dict[str, Callable[[str, gw.GatewayEvent], None]] = {
     gw.EVENT_PAYMENT: _payment_changed,
     gw.EVENT_REFUND: _refund_changed,
-    gw.EVENT_CUSTOMER: _stored_only,
+    gw.EVENT_CUSTOMER: _customer_changed,
     gw.EVENT_IGNORED: _stored_only,
 }

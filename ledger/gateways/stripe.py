@@ -1,0 +1,398 @@
+"""Stripe: customers, PaymentIntents and Checkout Sessions, refunds, signed events.
+
+Design overview
+---------------
+This is the only module that imports `stripe`. It talks to Stripe through one
+`StripeClient` (API base from `STRIPE_API_BASE`, timeout `GATEWAY_TIMEOUT_SECONDS`,
+SDK retries `STRIPE_MAX_NETWORK_RETRIES`) and answers with our dataclasses.
+
+- Every create carries an idempotency key derived from our own ids, so a retry after a
+  timeout (ours or the SDK's) returns what Stripe made the first time:
+  `customer-<org>` for the organisation's customer (two concurrent first top-ups get
+  one customer), `topup-<id>` for its PaymentIntent, `topup-<id>-checkout` for its
+  Checkout Session; refunds take the caller's key.
+- Amounts pass through unchanged (KRW is zero-decimal, USD is in cents); currency codes
+  go to Stripe in lower case and come back upper case.
+- `fetch_payment` reads the PaymentIntent (through the Checkout Session while a
+  checkout has none yet); its metadata names the organisation and top-up, which the
+  crediting path checks.
+- `parse_webhook` verifies `Stripe-Signature` over the raw body with the SDK (default
+  300 s tolerance) and says what the event is about; it never reads money from it.
+- `stripe.APIConnectionError` (timeouts included) and 5xx become `GatewayUnavailable`
+  (outcome unknown, ask again); any other `StripeError` is a `GatewayError` carrying
+  Stripe's code.
+"""
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import stripe
+
+from ledger.errors import InvalidSignature
+from ledger.gateways import base as gw
+
+T = TypeVar("T")
+
+_PAYMENT_EVENTS = {
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+}
+_CHECKOUT_EVENTS = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+}
+_CHARGE_REFUND_EVENTS = {"charge.refunded"}
+_REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
+_CUSTOMER_EVENTS = {"customer.updated", "customer.deleted"}
+
+_REFUND_STATUSES = {
+    "succeeded": gw.REFUND_SUCCEEDED,
+    "pending": gw.REFUND_PENDING,
+    "requires_action": gw.REFUND_PENDING,
+    "failed": gw.REFUND_FAILED,
+    "canceled": gw.REFUND_FAILED,
+}
+
+# Past this many customers replaced within Stripe's idempotency window, something is wrong.
+_MAX_CUSTOMER_GENERATIONS = 5
+
+
+class StripeGateway(gw.PaymentGateway):
+    """Stripe behind our gateway interface."""
+
+    name = "stripe"
+    currencies = frozenset({"KRW", "USD"})
+
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        *,
+        webhook_secret: str,
+        success_url: str,
+        cancel_url: str,
+    ):
+        self._client = client
+        self._webhook_secret = webhook_secret
+        self._success_url = success_url
+        self._cancel_url = cancel_url
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "StripeGateway":
+        client = stripe.StripeClient(
+            config["STRIPE_SECRET_KEY"],
+            base_addresses={"api": config["STRIPE_API_BASE"]},
+            http_client=stripe.RequestsClient(timeout=config["GATEWAY_TIMEOUT_SECONDS"]),
+            max_network_retries=config["STRIPE_MAX_NETWORK_RETRIES"],
+        )
+        return cls(
+            client,
+            webhook_secret=config["STRIPE_WEBHOOK_SECRET"],
+            success_url=config["STRIPE_CHECKOUT_SUCCESS_URL"],
+            cancel_url=config["STRIPE_CHECKOUT_CANCEL_URL"],
+        )
+
+    # Payments
+
+    def create_payment(self, request: gw.PaymentRequest) -> gw.CreatedPayment:
+        """A PaymentIntent (or a Checkout Session) for the top-up, for the org's customer."""
+        new_customer = None
+        customer_id = request.organization.customer_id
+        if customer_id is None:
+            customer_id = new_customer = self._create_customer(request.organization)
+        metadata = {
+            "organization_id": str(request.organization.id),
+            "topup_id": str(request.topup_id),
+            "order_id": request.order_id,
+        }
+        if request.checkout:
+            session = self._create_checkout(request, customer_id, metadata)
+            return gw.CreatedPayment(
+                payment_id=None,
+                client={"checkout_session_id": session["id"], "checkout_url": session["url"]},
+                checkout_id=session["id"],
+                customer_id=new_customer,
+            )
+        intent = _call(
+            lambda: self._client.v1.payment_intents.create(
+                params={
+                    "amount": request.amount,
+                    "currency": request.currency.lower(),
+                    "customer": customer_id,
+                    "description": request.order_name,
+                    "metadata": metadata,
+                    "automatic_payment_methods": {"enabled": True},
+                },
+                options={"idempotency_key": f"topup-{request.topup_id}"},
+            )
+        )
+        return gw.CreatedPayment(
+            payment_id=intent["id"],
+            client={"payment_intent_id": intent["id"], "client_secret": intent["client_secret"]},
+            customer_id=new_customer,
+        )
+
+    def _create_checkout(
+        self, request: gw.PaymentRequest, customer_id: str, metadata: dict[str, str]
+    ) -> dict[str, Any]:
+        return _call(
+            lambda: self._client.v1.checkout.sessions.create(
+                params={
+                    "mode": "payment",
+                    "customer": customer_id,
+                    "client_reference_id": str(request.topup_id),
+                    "line_items": [
+                        {
+                            "quantity": 1,
+                            "price_data": {
+                                "currency": request.currency.lower(),
+                                "unit_amount": request.amount,
+                                "product_data": {"name": request.order_name},
+                            },
+                        }
+                    ],
+                    "metadata": metadata,
+                    # The PaymentIntent Stripe makes later carries the same names.
+                    "payment_intent_data": {"metadata": metadata},
+                    "success_url": self._success_url,
+                    "cancel_url": self._cancel_url,
+                },
+                options={"idempotency_key": f"topup-{request.topup_id}-checkout"},
+            )
+        )
+
+    def _create_customer(self, organization: gw.OrganizationRef) -> str:
+        """The organisation's Stripe customer, made once however many callers race.
+
+        The idempotency key is derived from the organisation. If Stripe replays a customer
+        that has since been deleted (the key is still within Stripe's 24-hour window),
+        the next key is derived from that customer, so every racer follows the same chain
+        to the same new customer.
+        """
+        key = f"customer-{organization.id}"
+        for _ in range(_MAX_CUSTOMER_GENERATIONS):
+            customer = _call(
+                lambda key=key: self._client.v1.customers.create(
+                    params={
+                        "name": organization.name,
+                        "email": organization.billing_email,
+                        "metadata": {"organization_id": str(organization.id)},
+                    },
+                    options={"idempotency_key": key},
+                )
+            )
+            replayed = customer.last_response is not None and (
+                customer.last_response.headers.get("Idempotent-Replayed") == "true"
+            )
+            if not replayed or not self.fetch_customer(customer.id).deleted:
+                return customer.id
+            key = f"customer-{organization.id}-after-{customer.id}"
+        raise gw.GatewayError(
+            "too many deleted Stripe customers for this organisation", code="customer_deleted"
+        )
+
+    def fetch_payment(self, ref: gw.PaymentRef) -> gw.GatewayPayment:
+        """Stripe's record: the PaymentIntent, or the Checkout Session until it has one."""
+        payment_intent_id = ref.payment_id
+        if payment_intent_id is None:
+            session = _call(lambda: self._client.v1.checkout.sessions.retrieve(ref.checkout_id))
+            if session["payment_intent"] is None:
+                return _payment_from_session(session.to_dict())
+            payment_intent_id = session["payment_intent"]
+        intent = _call(
+            lambda: self._client.v1.payment_intents.retrieve(
+                payment_intent_id, params={"expand": ["latest_charge"]}
+            )
+        )
+        return _payment_from_intent(intent.to_dict())
+
+    # Refunds
+
+    def refund(
+        self,
+        *,
+        payment_id: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        reason: str,
+        refundable_before: int,
+    ) -> gw.GatewayRefund:
+        """Refund `amount` of the PaymentIntent's charge.
+
+        Stripe's idempotency key is the double-refund guard, so `refundable_before` is not
+        sent. Stripe refuses more than is left (`amount_too_large`) and a fully refunded
+        charge (`charge_already_refunded`); both arrive as `GatewayError` with that code.
+        """
+        refund = _call(
+            lambda: self._client.v1.refunds.create(
+                params={
+                    "payment_intent": payment_id,
+                    "amount": amount,
+                    "reason": "requested_by_customer",
+                    "metadata": {"reason": reason[:500]},
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        )
+        return _refund_from(refund.to_dict())
+
+    def fetch_refund(self, refund_id: str) -> gw.GatewayRefund:
+        return _refund_from(_call(lambda: self._client.v1.refunds.retrieve(refund_id)).to_dict())
+
+    # Customers
+
+    def fetch_customer(self, customer_id: str) -> gw.GatewayCustomer:
+        customer = _call(lambda: self._client.v1.customers.retrieve(customer_id)).to_dict()
+        return gw.GatewayCustomer(
+            id=customer["id"],
+            deleted=bool(customer.get("deleted")),
+            org_id=(customer.get("metadata") or {}).get("organization_id"),
+        )
+
+    def label_customer(self, customer_id: str, org_id: uuid.UUID) -> None:
+        """Put the organisation's id back on its customer (someone edited it away)."""
+        _call(
+            lambda: self._client.v1.customers.update(
+                customer_id, params={"metadata": {"organization_id": str(org_id)}}
+            )
+        )
+
+    # Webhooks
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> gw.GatewayEvent:
+        """Verify `Stripe-Signature` over the raw body, then say what the event is about."""
+        try:
+            event = self._client.construct_event(
+                body, headers.get("Stripe-Signature"), self._webhook_secret
+            )
+        except (stripe.SignatureVerificationError, ValueError) as e:
+            raise InvalidSignature() from e
+        payload = event.to_dict()
+        return _event_from(payload["id"], payload["type"], payload)
+
+
+def _call(call: Callable[[], T]) -> T:
+    """Run an SDK call, turning its errors into ours."""
+    try:
+        return call()
+    except stripe.APIConnectionError as e:
+        raise gw.GatewayUnavailable(f"Stripe did not answer: {e.user_message}") from e
+    except stripe.StripeError as e:
+        if e.http_status is not None and e.http_status >= 500:
+            raise gw.GatewayUnavailable(
+                f"Stripe failed: {e.user_message}", http_status=e.http_status
+            ) from e
+        code = e.code or (e.error.type if e.error else None)
+        raise gw.GatewayError(e.user_message or str(e), code=code, http_status=e.http_status) from e
+
+
+def _timestamp(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value else None
+
+
+def _payment_from_intent(intent: dict[str, Any]) -> gw.GatewayPayment:
+    status = intent["status"]
+    metadata = intent.get("metadata") or {}
+    charge = intent.get("latest_charge")
+    charge = charge if isinstance(charge, dict) else {}
+    error = intent.get("last_payment_error") or {}
+    common = {
+        "id": intent["id"],
+        "currency": intent["currency"].upper(),
+        "gateway_status": status,
+        "org_id": metadata.get("organization_id"),
+        "topup_id": metadata.get("topup_id"),
+        "refunded_amount": charge.get("amount_refunded", 0),
+    }
+    if status == "succeeded":
+        # What was received, not what was asked for, is what may be credited.
+        return gw.GatewayPayment(
+            status=gw.PAYMENT_PAID,
+            amount=intent["amount_received"],
+            paid_at=_timestamp(charge.get("created")),
+            **common,
+        )
+    if status == "requires_payment_method" and error:
+        return gw.GatewayPayment(
+            status=gw.PAYMENT_FAILED,
+            amount=intent["amount"],
+            failure_code=error.get("decline_code") or error.get("code"),
+            failure_message=error.get("message"),
+            **common,
+        )
+    if status == "canceled":
+        return gw.GatewayPayment(status=gw.PAYMENT_CANCELED, amount=intent["amount"], **common)
+    return gw.GatewayPayment(status=gw.PAYMENT_PENDING, amount=intent["amount"], **common)
+
+
+def _payment_from_session(session: dict[str, Any]) -> gw.GatewayPayment:
+    """A Checkout Session nobody has paid yet: pending while open, canceled once expired."""
+    metadata = session.get("metadata") or {}
+    return gw.GatewayPayment(
+        id=None,
+        status=gw.PAYMENT_CANCELED if session["status"] == "expired" else gw.PAYMENT_PENDING,
+        amount=session["amount_total"],
+        currency=session["currency"].upper(),
+        gateway_status=f"checkout_session_{session['status']}",
+        org_id=metadata.get("organization_id"),
+        topup_id=metadata.get("topup_id"),
+    )
+
+
+def _refund_from(refund: dict[str, Any]) -> gw.GatewayRefund:
+    return gw.GatewayRefund(
+        id=refund["id"],
+        payment_id=refund["payment_intent"],
+        amount=refund["amount"],
+        currency=refund["currency"].upper(),
+        status=_REFUND_STATUSES.get(refund["status"], gw.REFUND_PENDING),
+        failure_message=refund.get("failure_reason"),
+    )
+
+
+def _event_from(event_id: str, type_: str, payload: dict[str, Any]) -> gw.GatewayEvent:
+    """What a Stripe event asks of us. Money is never read from it: handlers re-fetch."""
+    obj = payload.get("data", {}).get("object", {})
+    metadata = obj.get("metadata") or {}
+    common = {"id": event_id, "type": type_, "payload": payload}
+    if type_ in _PAYMENT_EVENTS:
+        return gw.GatewayEvent(
+            action=gw.EVENT_PAYMENT,
+            payment=gw.PaymentRef(obj.get("id")),
+            topup_id=metadata.get("topup_id"),
+            **common,
+        )
+    if type_ in _CHECKOUT_EVENTS:
+        return gw.GatewayEvent(
+            action=gw.EVENT_PAYMENT,
+            payment=gw.PaymentRef(_id_of(obj.get("payment_intent")), checkout_id=obj.get("id")),
+            topup_id=metadata.get("topup_id"),
+            **common,
+        )
+    if type_ in _CHARGE_REFUND_EVENTS:
+        return gw.GatewayEvent(
+            action=gw.EVENT_REFUND,
+            payment=gw.PaymentRef(_id_of(obj.get("payment_intent"))),
+            details={"charge_id": obj.get("id")},
+            **common,
+        )
+    if type_ in _REFUND_EVENTS:
+        return gw.GatewayEvent(
+            action=gw.EVENT_REFUND,
+            payment=gw.PaymentRef(_id_of(obj.get("payment_intent"))),
+            refund_id=obj.get("id"),
+            **common,
+        )
+    if type_ in _CUSTOMER_EVENTS:
+        return gw.GatewayEvent(action=gw.EVENT_CUSTOMER, customer_id=obj.get("id"), **common)
+    return gw.GatewayEvent(action=gw.EVENT_IGNORED, **common)
+
+
+def _id_of(value: Any) -> str | None:
+    """An id, whether Stripe sent the id or the expanded object."""
+    return value.get("id") if isinstance(value, dict) else value
