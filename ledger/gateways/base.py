@@ -180,8 +180,9 @@ class PaymentGateway(abc.ABC):
             ledger.errors.InvalidSignature: bad, missing or stale signature.
         """
 
-    def fetch_refund(self, refund_id: str) -> GatewayRefund:
-        """The gateway's record of one refund (for refunds left `processing`)."""
+    def fetch_refund(self, refund_id: str, *, payment_id: str | None = None) -> GatewayRefund:
+        """The gateway's record of one refund (for refunds left `processing`). Gateways that
+        keep refunds inside their payment (PortOne) need the refunded payment's id."""
         raise NotImplementedError
 
     def fetch_customer(self, customer_id: str) -> GatewayCustomer:
