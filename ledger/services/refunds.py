@@ -267,7 +267,7 @@ def resume_refund(request_id: uuid.UUID) -> RefundRequest:
     gateway = get_gateway(call.provider)
     try:
         if call.gateway_refund_id:
-            return apply_gateway_refund(request_id, gateway.fetch_refund(call.gateway_refund_id))
+            return apply_gateway_refund(request_id, _fetch_refund(gateway, call))
         apply_refunded_total(call.topup_id, gateway.fetch_payment(call.payment).refunded_amount)
     except gw.GatewayUnavailable:
         return _get_request(request_id)
@@ -276,6 +276,10 @@ def resume_refund(request_id: uuid.UUID) -> RefundRequest:
         return settled
     db.session.rollback()
     return _refund_at_gateway(call)
+
+
+def _fetch_refund(gateway: gw.PaymentGateway, call: _RefundCall) -> gw.GatewayRefund:
+    return gateway.fetch_refund(call.gateway_refund_id, payment_id=call.payment.payment_id)
 
 
 def _refund_call(request: RefundRequest, topup: Topup) -> _RefundCall:
@@ -309,7 +313,7 @@ def sync_refunds(topup_id: uuid.UUID) -> None:
     gateway = get_gateway(topup.provider)
     db.session.rollback()  # no transaction stays open across the gateway calls
     if call and call.gateway_refund_id:
-        apply_gateway_refund(call.request_id, gateway.fetch_refund(call.gateway_refund_id))
+        apply_gateway_refund(call.request_id, _fetch_refund(gateway, call))
     apply_refunded_total(topup_id, gateway.fetch_payment(ref).refunded_amount)
 
 
