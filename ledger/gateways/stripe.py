@@ -225,7 +225,8 @@ class StripeGateway(gw.PaymentGateway):
         """Refund `amount` of the PaymentIntent's charge.
 
         Stripe's idempotency key is the double-refund guard, so `refundable_before` is not
-        sent. Stripe refuses more than is left (`amount_too_large`) and a fully refunded
+        sent; the currency is the charge's own, and the answer carries it for the caller to
+        check. Stripe refuses more than is left (`amount_too_large`) and a fully refunded
         charge (`charge_already_refunded`); both arrive as `GatewayError` with that code.
         """
         refund = _call(
@@ -234,6 +235,8 @@ class StripeGateway(gw.PaymentGateway):
                     "payment_intent": payment_id,
                     "amount": amount,
                     "reason": "requested_by_customer",
+                    # Stripe's reasons are a fixed list; ours is free text, and Stripe
+                    # caps metadata values at 500 characters.
                     "metadata": {"reason": reason[:500]},
                 },
                 options={"idempotency_key": idempotency_key},

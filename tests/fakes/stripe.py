@@ -559,10 +559,14 @@ class FakeStripe:
         return self._payment_intent_view(pi)
 
     def _get_pi(self, payment_intent_id: str) -> dict:
-        pi = self._state.payment_intents.get(payment_intent_id)
-        if pi is None:
-            raise _missing("payment_intent", payment_intent_id)
-        return pi
+        return self._find(self._state.payment_intents, "payment_intent", payment_intent_id)
+
+    @staticmethod
+    def _find(table: dict[str, dict], kind: str, object_id: str) -> dict:
+        found = table.get(object_id)
+        if found is None:
+            raise _missing(kind, object_id)
+        return found
 
     def _retrieve_pi(self, payment_intent_id: str, params: dict) -> dict:
         view = self._payment_intent_view(self._get_pi(payment_intent_id))
@@ -609,10 +613,7 @@ class FakeStripe:
         return charge
 
     def _get_charge(self, charge_id: str) -> dict:
-        charge = self._state.charges.get(charge_id)
-        if charge is None:
-            raise _missing("charge", charge_id)
-        return charge
+        return self._find(self._state.charges, "charge", charge_id)
 
     def _charge_view(self, charge: dict) -> dict:
         # `refunded` is true only once the whole amount has come back.
@@ -674,10 +675,7 @@ class FakeStripe:
         return self._session_view(session)
 
     def _get_session(self, session_id: str) -> dict:
-        session = self._state.sessions.get(session_id)
-        if session is None:
-            raise _missing("checkout.session", session_id)
-        return session
+        return self._find(self._state.sessions, "checkout.session", session_id)
 
     @staticmethod
     def _session_view(session: dict) -> dict:
@@ -759,10 +757,7 @@ class FakeStripe:
         return dict(refund)
 
     def _get_refund(self, refund_id: str) -> dict:
-        refund = self._state.refunds.get(refund_id)
-        if refund is None:
-            raise _missing("refund", refund_id)
-        return refund
+        return self._find(self._state.refunds, "refund", refund_id)
 
 
 def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
