@@ -98,8 +98,9 @@ class PortOneGateway(gw.PaymentGateway):
         self.channel_key = channel_key
         self.api_base = api_base.rstrip("/")
         self.timeout = timeout
-        # Standard Webhooks: the HMAC key is the base64 part after `whsec_`.
-        self._webhook_key = base64.b64decode(webhook_secret.removeprefix("whsec_"))
+        # Standard Webhooks: the HMAC key is the base64 part after `whsec_` (padding may be
+        # left off; extra padding is ignored when decoding).
+        self._webhook_key = base64.b64decode(webhook_secret.removeprefix("whsec_") + "==")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "PortOneGateway":
@@ -333,7 +334,10 @@ def _topup_id(payment_id: str) -> str | None:
 
 
 def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError as e:
+        raise gw.GatewayUnavailable(f"PortOne's time is not RFC 3339: {value!r}") from e
 
 
 def _refund(payment_id: str, currency: str, cancellation: dict[str, Any]) -> gw.GatewayRefund:
