@@ -3,6 +3,7 @@
 import sys
 import time
 import uuid
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -84,3 +85,23 @@ def expire_lots_command():
 
     result = expire_lots()
     click.echo(f"expired {result.lots_expired} lots: {result.amount_expired}")
+
+
+@ledger_cli.command("resume-refunds")
+@click.option(
+    "--older-than", default=60, show_default=True,
+    help="seconds a request must have been processing (leaves approvals in flight alone)",
+)
+def resume_refunds_command(older_than):
+    """Finish refunds left `processing`: ask the gateway again with the same key."""
+    from ledger.services.refunds import resume_refunds
+
+    result = resume_refunds(older_than=timedelta(seconds=older_than))
+    for error in result.errors:
+        click.echo(f"FAIL {error}")
+    click.echo(
+        f"succeeded {result.succeeded}, failed {result.failed}, "
+        f"still processing {result.processing}"
+    )
+    if result.errors:
+        sys.exit(1)

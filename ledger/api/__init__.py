@@ -3,10 +3,20 @@
 from flask import Flask
 from flask_smorest import Api
 
-from ledger.api import admin, api_keys, credits, health, organizations, topups, webhooks
+from ledger.api import (
+    admin,
+    api_keys,
+    credits,
+    health,
+    organizations,
+    refunds,
+    topups,
+    webhooks,
+)
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    for module in (organizations, credits, topups, api_keys, admin, webhooks):
+    for module in (organizations, credits, topups, refunds, api_keys, admin, webhooks):
         api.register_blueprint(module.blp)
+    api.register_blueprint(refunds.admin_blp)
     app.register_blueprint(health.blp)

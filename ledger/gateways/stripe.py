@@ -244,7 +244,7 @@ class StripeGateway(gw.PaymentGateway):
         )
         return _refund_from(refund.to_dict())
 
-    def fetch_refund(self, refund_id: str) -> gw.GatewayRefund:
+    def fetch_refund(self, refund_id: str, *, payment_id: str | None = None) -> gw.GatewayRefund:
         return _refund_from(_call(lambda: self._client.v1.refunds.retrieve(refund_id)).to_dict())
 
     # Customers

@@ -6,13 +6,14 @@ from ledger.models.idempotency import IdempotencyKey
 from ledger.models.journal import JournalEntry, Posting
 from ledger.models.lots import Lot, LotAllocation
 from ledger.models.organizations import ApiKey, Organization
-from ledger.models.refunds import RefundRequest
+from ledger.models.refunds import ExternalRefund, RefundRequest
 from ledger.models.topups import Topup
 from ledger.models.webhooks import WebhookEvent
 
 __all__ = [
     "ApiKey",
     "Base",
+    "ExternalRefund",
     "IdempotencyKey",
     "JournalEntry",
     "LedgerAccount",

@@ -1,4 +1,5 @@
-"""Refund requests: asked by the advertiser, decided by an operator, paid by the gateway."""
+"""Refund requests (asked by the advertiser, decided by an operator, paid by the gateway)
+and refunds made outside the service (found in the gateway's record of a payment)."""
 
 import uuid
 from datetime import datetime
@@ -41,6 +42,39 @@ class RefundRequest(CreatedAt, Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
     canceled_by: Mapped[str | None] = mapped_column(Text)
     gateway_refund_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    # What we told the gateway was still refundable when we asked it to refund: PortOne
+    # refuses unless it agrees, so asking again with it can never refund twice.
+    gateway_refundable_before: Mapped[int | None] = mapped_column(BigInteger)
     failure_message: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+
+
+class ExternalRefund(CreatedAt, Base):
+    """A refund the gateway made that no request of ours explains (e.g. from its dashboard).
+
+    `taken_back` came out of the top-up's lot; `shortfall` had already been spent and
+    was booked to the platform's refund shortfall account for operators to pursue.
+    """
+
+    __tablename__ = "external_refunds"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "taken_back >= 0 AND shortfall >= 0 AND taken_back + shortfall = amount",
+            name="split",
+        ),
+        Index("ix_external_refunds_created_at", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
+    topup_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("topups.id"), index=True)
+    provider: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(CHAR(3))
+    taken_back: Mapped[int] = mapped_column(BigInteger)
+    shortfall: Mapped[int] = mapped_column(BigInteger)
+    # The gateway's total refunded on the payment when this was found.
+    gateway_refunded: Mapped[int] = mapped_column(BigInteger)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))

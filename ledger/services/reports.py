@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Select, text
 
 from ledger import clock
 from ledger.domain.lots import LotBalance, is_expired
@@ -137,6 +137,27 @@ def list_entries(
     ]
     more = len(rows) > limit
     return Page(entries, encode_cursor(entries[-1].id) if more else None)
+
+
+def newest_first(query: Select, model: Any, *, limit: int, cursor: str | None) -> Page:
+    """A page of `query`'s rows newest first, by keyset on the model's (created_at, id)."""
+    if cursor:
+        created_at, row_id = decode_cursor(cursor, _parse_time_cursor)
+        query = query.where(
+            (model.created_at < created_at)
+            | ((model.created_at == created_at) & (model.id < row_id))
+        )
+    query = query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+    rows = list(db.session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    return Page(rows, encode_cursor(f"{last.created_at.isoformat()}|{last.id}") if last else None)
+
+
+def _parse_time_cursor(raw: str) -> tuple[datetime, uuid.UUID]:
+    created_at, _, row_id = raw.partition("|")
+    return datetime.fromisoformat(created_at), uuid.UUID(row_id)
 
 
 @dataclass(frozen=True)

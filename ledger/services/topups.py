@@ -13,7 +13,6 @@ credit once.
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -30,7 +29,7 @@ from ledger.services import idempotency
 from ledger.services.accounts import gateway_clearing
 from ledger.services.lots import credit_lot
 from ledger.services.posting import post_entry
-from ledger.services.reports import Page, decode_cursor, encode_cursor
+from ledger.services.reports import Page, newest_first
 from ledger.services.transaction import atomic, lock_wallets
 
 # Top-up ids are derived from (organisation, order_id), so a retry after a gateway
@@ -152,35 +151,11 @@ def get_topup(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> Topup:
 def list_topups(
     *, org_id: uuid.UUID, limit: int, cursor: str | None = None, status: str | None = None
 ) -> Page:
-    """Top-ups newest first, by keyset on (created_at, id)."""
+    """Top-ups newest first."""
     query = select(Topup).where(Topup.org_id == org_id)
     if status:
         query = query.where(Topup.status == status)
-    if cursor:
-        created_at, topup_id = _decode_topup_cursor(cursor)
-        query = query.where(
-            (Topup.created_at < created_at)
-            | ((Topup.created_at == created_at) & (Topup.id < topup_id))
-        )
-    rows = list(
-        db.session.scalars(query.order_by(Topup.created_at.desc(), Topup.id.desc()).limit(limit + 1))
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode_topup_cursor(rows[-1]) if more else None
-    return Page(rows, next_cursor)
-
-
-def _encode_topup_cursor(topup: Topup) -> str:
-    return encode_cursor(f"{topup.created_at.isoformat()}|{topup.id}")
-
-
-def _decode_topup_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    def parse(raw: str) -> tuple[datetime, uuid.UUID]:
-        created_at, _, topup_id = raw.partition("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(topup_id)
-
-    return decode_cursor(cursor, parse)
+    return newest_first(query, Topup, limit=limit, cursor=cursor)
 
 
 def confirm_topup(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> Topup:

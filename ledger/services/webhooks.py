@@ -20,7 +20,7 @@ from ledger.errors import NotFound
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import GATEWAYS, get_gateway
-from ledger.services import customers, topups
+from ledger.services import customers, refunds, topups
 
 
 def receive(provider: str, body: bytes, headers: Mapping[str, str]) -> str:
@@ -97,6 +97,15 @@ def _payment_changed(provider: str, event: gw.GatewayEvent) -> None:
     topups.sync_topup(topup_id)
 
 
+def _refund_changed(provider: str, event: gw.GatewayEvent) -> None:
+    """Bring the top-up's refunds in line with the gateway's record: confirm ours, record
+    those made outside the service."""
+    topup_id = topups.find_topup_id(provider, event.payment or gw.PaymentRef(None), event.topup_id)
+    if topup_id is None:
+        return  # not one of ours: stored for operators
+    refunds.sync_refunds(topup_id)
+
+
 def _customer_changed(provider: str, event: gw.GatewayEvent) -> None:
     """Keep the organisation's customer mapping true (fetched from the gateway)."""
     if event.customer_id:
@@ -109,7 +118,7 @@ def _stored_only(provider: str, event: gw.GatewayEvent) -> None:
 
 HANDLERS: dict[str, Callable[[str, gw.GatewayEvent], None]] = {
     gw.EVENT_PAYMENT: _payment_changed,
-    gw.EVENT_REFUND: _stored_only,
+    gw.EVENT_REFUND: _refund_changed,
     gw.EVENT_CUSTOMER: _customer_changed,
     gw.EVENT_IGNORED: _stored_only,
 }
