@@ -1,9 +1,11 @@
 """Request and response schemas. Inputs refuse unknown fields."""
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, validate
 
 from ledger.api.errors import ErrorBodySchema, ErrorSchema
 from ledger.api.fields import Amount, Currency, OrderId
+from ledger.errors import ValidationFailed
+from ledger.services.deductions import RejectedItem
 from ledger.services.organizations import API_KEY_SCOPES
 
 
@@ -138,19 +140,39 @@ class ReversalSchema(DeductionSchema):
     deduction_id = fields.String(required=True)
 
 
+class BatchItem(fields.Nested):
+    """A batch item: one that does not validate loads as a `RejectedItem`, so it gets its
+    own 422 result (the body a single call would have given) instead of failing the batch."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as e:
+            order_id = value.get("order_id") if isinstance(value, dict) else None
+            messages = e.messages if isinstance(e.messages, dict) else {"_schema": e.messages}
+            return RejectedItem(
+                order_id if isinstance(order_id, str) else None, ValidationFailed(fields=messages)
+            )
+
+
 class DeductionBatchSchema(InputSchema):
     deductions = fields.List(
-        fields.Nested(DeductionCreateSchema),
+        BatchItem(DeductionCreateSchema),
         required=True,
         validate=validate.Length(min=1, max=1000),
     )
 
 
 class DeductionResultSchema(Schema):
-    order_id = fields.String(required=True)
+    order_id = fields.String(required=True, allow_none=True)
     status = fields.Integer(required=True)
     deduction = fields.Nested(DeductionSchema)
     error = fields.Nested(ErrorBodySchema)
+
+    @post_dump
+    def _either(self, data, **kwargs):
+        """An item has a deduction or an error, never a null one of each."""
+        return {k: v for k, v in data.items() if v is not None or k == "order_id"}
 
 
 class DeductionBatchResultSchema(Schema):

@@ -1,16 +1,33 @@
-"""Deductions (the campaign engine spending credit) and their reversals."""
+"""Deductions (the campaign engine spending credit) and their reversals.
 
+A batch (`deduct_batch`) posts many deductions in one transaction under one lock of
+each wallet it spends from. Lock order, shared with single deductions: every order_id
+is claimed before any wallet is locked (a batch claims all of its keys at once, in
+order_id order). So a transaction waits for another's key only while it holds no
+wallet lock, and batches wait for each other's keys in one direction only: no cycle.
+"""
+
+import dataclasses
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 
-from ledger import clock
+from ledger import clock, metrics
 from ledger.domain import lots as lot_rules
 from ledger.domain.entries import EntryDraft, LotMovement, transfer
-from ledger.errors import InsufficientCredit, NotFound, ReversalExceedsDeduction
+from ledger.domain.lots import LotBalance
+from ledger.errors import (
+    IdempotencyConflict,
+    InsufficientCredit,
+    LedgerError,
+    NotFound,
+    ReversalExceedsDeduction,
+)
 from ledger.extensions import db
 from ledger.services import idempotency
 from ledger.services.accounts import REVENUE, platform_account
@@ -70,21 +87,38 @@ def deduct(
         IdempotencyConflict: `order_id` was used for a different deduction.
     """
     request = DeductionRequest(order_id, amount, currency, description, reference, metadata)
-    with atomic():
+    with _counted(), atomic():
         claim = idempotency.claim(
             org_id=org_id, kind="deduction", order_id=order_id, request=request.fingerprint()
         )
         if claim.replay_of is not None:
-            return _replay(org_id, int(claim.replay_of))
-        wallet = lock_wallets(org_id, currency)["available"]
-        movement = deduct_locked(org_id, wallet, request)
-        idempotency.record(claim, movement.id)
+            movement = _replay(org_id, int(claim.replay_of))
+        else:
+            wallet = lock_wallets(org_id, currency)["available"]
+            movement = deduct_locked(org_id, wallet, request, open_lots(org_id, currency))
+            idempotency.record(claim, movement.id)
+    metrics.count_deduction("replayed" if movement.replayed else "created")
     return movement
 
 
-def deduct_locked(org_id: uuid.UUID, wallet: Wallet, request: DeductionRequest) -> Movement:
-    """Post one deduction with the `available` wallet already locked."""
-    lots = open_lots(org_id, request.currency)
+@contextmanager
+def _counted() -> Iterator[None]:
+    """Count a deduction that fails by its error code."""
+    try:
+        yield
+    except LedgerError as e:
+        metrics.count_deduction(e.code)
+        raise
+
+
+def deduct_locked(
+    org_id: uuid.UUID, wallet: Wallet, request: DeductionRequest, lots: list[LotBalance]
+) -> Movement:
+    """Post one deduction with the `available` wallet already locked.
+
+    `lots` are the wallet's open lots as read under the lock; they are updated in
+    place, so a batch reads them once and posts many deductions against them.
+    """
     now = clock.now()
     available = lot_rules.spendable(lots, now)
     if available < request.amount:
@@ -109,6 +143,11 @@ def deduct_locked(org_id: uuid.UUID, wallet: Wallet, request: DeductionRequest) 
         ),
         [wallet],
     )
+    taken_by_lot = dict(taken)
+    lots[:] = [
+        dataclasses.replace(lot, remaining=lot.remaining - taken_by_lot.get(lot.id, 0))
+        for lot in lots
+    ]
     return Movement(
         id=posted.id,
         kind="deduction",
@@ -118,6 +157,107 @@ def deduct_locked(org_id: uuid.UUID, wallet: Wallet, request: DeductionRequest) 
         balance_after=wallet.balance,
         created_at=posted.created_at,
     )
+
+
+@dataclass(frozen=True)
+class RejectedItem:
+    """A batch item that did not pass validation: answered with its error, never applied."""
+
+    order_id: str | None
+    error: LedgerError
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One item's answer: the deduction, or the error a single call would have given."""
+
+    order_id: str | None
+    deduction: Movement | None = None
+    error: LedgerError | None = None
+
+    @property
+    def status(self) -> int:
+        return self.error.http_status if self.error else 201
+
+    @property
+    def result(self) -> str:
+        """What happened, as the metrics count it: created, replayed, or the error code."""
+        if self.error:
+            return self.error.code
+        return "replayed" if self.deduction and self.deduction.replayed else "created"
+
+
+def deduct_batch(
+    *, org_id: uuid.UUID, currency: str, deductions: list[dict[str, Any] | RejectedItem]
+) -> list[BatchOutcome]:
+    """Apply deductions in order, in one transaction, each as a single call would.
+
+    Items are independent: one that fails (402, 409, 422) writes nothing and does not
+    undo the others. An order_id seen before, in an earlier call or earlier in this
+    batch, replays that result or conflicts, as a single deduction would.
+
+    Args:
+        currency: the currency of items that name none (the organisation's).
+        deductions: parsed items (DeductionCreateSchema fields), or rejected ones.
+    """
+    requests = [
+        item
+        if isinstance(item, RejectedItem)
+        else DeductionRequest(**{"currency": currency, **item})
+        for item in deductions
+    ]
+    valid = [r for r in requests if isinstance(r, DeductionRequest)]
+    with atomic():
+        # The first occurrence of an order_id claims it; reversed() lets it win the dict.
+        keys = idempotency.claim_many(
+            org_id=org_id,
+            kind="deduction",
+            requests={r.order_id: r.fingerprint() for r in reversed(valid)},
+        )
+        earlier = _replays(org_id, [int(k.result_id) for k in keys.values() if k.result_id])
+        # Sorted, so two batches spending several currencies lock them in the same order.
+        currencies = sorted({r.currency for r in valid})
+        wallets = {c: lock_wallets(org_id, c)["available"] for c in currencies}
+        lots = {c: open_lots(org_id, c) for c in wallets}
+        outcomes = []
+        for request in requests:
+            if isinstance(request, RejectedItem):
+                outcomes.append(BatchOutcome(request.order_id, error=request.error))
+                continue
+            key = keys[request.order_id]
+            outcome = _apply(org_id, request, key, earlier, wallets, lots)
+            if outcome.deduction and not outcome.deduction.replayed:
+                key.request_hash = idempotency.request_hash(request.fingerprint())
+                key.result_id = str(outcome.deduction.id)
+                earlier[outcome.deduction.id] = outcome.deduction
+            outcomes.append(outcome)
+        idempotency.settle_many(org_id=org_id, kind="deduction", keys=list(keys.values()))
+    for outcome in outcomes:
+        metrics.count_deduction(outcome.result)
+    return outcomes
+
+
+def _apply(
+    org_id: uuid.UUID,
+    request: DeductionRequest,
+    key: idempotency.Key,
+    earlier: dict[int, Movement],
+    wallets: dict[str, Wallet],
+    lots: dict[str, list[LotBalance]],
+) -> BatchOutcome:
+    """One batch item: replay, conflict, or a deduction under the batch's lock."""
+    if key.result_id is not None:
+        if key.request_hash != idempotency.request_hash(request.fingerprint()):
+            conflict = IdempotencyConflict(order_id=request.order_id)
+            return BatchOutcome(request.order_id, error=conflict)
+        first = earlier[int(key.result_id)]
+        return BatchOutcome(request.order_id, deduction=dataclasses.replace(first, replayed=True))
+    wallet = wallets[request.currency]
+    try:
+        movement = deduct_locked(org_id, wallet, request, lots[request.currency])
+    except InsufficientCredit as e:
+        return BatchOutcome(request.order_id, error=e)
+    return BatchOutcome(request.order_id, deduction=movement)
 
 
 def reverse_deduction(
@@ -209,24 +349,34 @@ def _outstanding_by_lot(deduction_id: int) -> list[tuple[object, int]]:
 
 def _replay(org_id: uuid.UUID, entry_id: int) -> Movement:
     """The movement an earlier request with the same order_id made."""
-    row = db.session.execute(
+    return _replays(org_id, [entry_id])[entry_id]
+
+
+def _replays(org_id: uuid.UUID, entry_ids: list[int]) -> dict[int, Movement]:
+    """The movements earlier requests made, by entry id (one round trip)."""
+    if not entry_ids:
+        return {}
+    rows = db.session.execute(
         text(
             "SELECT e.id, e.kind, e.order_id, e.currency, e.created_at, e.reverses_entry_id, "
             "       p.amount, p.balance_after "
             "FROM journal_entries e JOIN postings p ON p.entry_id = e.id "
             "JOIN ledger_accounts a ON a.id = p.account_id AND a.org_id = e.org_id "
-            "WHERE e.id = :id AND e.org_id = :org_id"
+            "WHERE e.id = ANY(:ids) AND e.org_id = :org_id"
         ),
-        {"id": entry_id, "org_id": org_id},
-    ).one()
-    return Movement(
-        id=row.id,
-        kind=row.kind,
-        order_id=row.order_id,
-        amount=abs(row.amount),
-        currency=row.currency,
-        balance_after=row.balance_after,
-        created_at=row.created_at,
-        deduction_id=row.reverses_entry_id,
-        replayed=True,
+        {"ids": entry_ids, "org_id": org_id},
     )
+    return {
+        row.id: Movement(
+            id=row.id,
+            kind=row.kind,
+            order_id=row.order_id,
+            amount=abs(row.amount),
+            currency=row.currency,
+            balance_after=row.balance_after,
+            created_at=row.created_at,
+            deduction_id=row.reverses_entry_id,
+            replayed=True,
+        )
+        for row in rows
+    }
