@@ -18,7 +18,10 @@ install: $(BIN)/activate
 migrate: install
 	$(BIN)/flask db upgrade
 
+# Each gunicorn worker writes its metrics here; /metrics adds them up.
+run: export PROMETHEUS_MULTIPROC_DIR ?= $(CURDIR)/instance/prometheus
 run: migrate
+	mkdir -p $(PROMETHEUS_MULTIPROC_DIR)
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: install

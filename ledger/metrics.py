@@ -9,6 +9,8 @@ each worker writes its samples to files in that directory and `/metrics` adds up
 workers' files, so any worker answers for the whole service.
 """
 
+from pathlib import Path
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -56,3 +58,10 @@ def exposition(multiproc_dir: str | None) -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def clear_samples(multiproc_dir: str | None) -> None:
+    """Remove the samples that earlier processes left in the multiprocess directory."""
+    if multiproc_dir:
+        for path in Path(multiproc_dir).glob("*.db"):
+            path.unlink()
