@@ -1,6 +1,8 @@
 """Request and response schemas. Inputs refuse unknown fields."""
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, validate
+from collections.abc import Mapping
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, pre_load, validate
 
 from ledger.api.errors import ErrorBodySchema, ErrorSchema
 from ledger.api.fields import Amount, Currency, OrderId
@@ -9,9 +11,34 @@ from ledger.services.deductions import RejectedItem
 from ledger.services.organizations import API_KEY_SCOPES
 
 
+def _storable(value) -> bool:
+    """PostgreSQL text and jsonb hold neither NUL nor unpaired surrogates."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in value
+    if isinstance(value, Mapping):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
+
+
 class InputSchema(Schema):
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        """Text the database cannot store is invalid input (422), not a server error."""
+        if isinstance(data, Mapping):
+            bad = [key for key, value in data.items() if not _storable(value)]
+            if bad:
+                message = ["contains characters that cannot be stored"]
+                raise ValidationError({key: message for key in bad})
+        return data
 
 
 class ListArgsSchema(InputSchema):
