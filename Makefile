@@ -27,6 +27,14 @@ run: migrate
 test: install
 	$(BIN)/pytest
 
+# 16 clients against gunicorn vs the ceiling of the same SQL; writes bench/results/latest.md.
+bench: install
+	$(BIN)/python -m bench.run
+
+# A minute of SIGKILLed workers and terminated backends; exits non-zero on any violation.
+chaos: install
+	$(BIN)/python -m bench.chaos 60
+
 verify: install
 	$(BIN)/flask ledger verify
 
