@@ -74,6 +74,10 @@ class Client:
         self.report = report
         self.conn: http.client.HTTPConnection | None = None
 
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
     def send(self, op: Operation, give_up_at: float) -> None:
         while time.monotonic() < give_up_at:
             try:
@@ -142,6 +146,7 @@ def _run(url: str, seconds: float, faults_every: float) -> Report:
                 caller.send(op, give_up_at)
                 mine.append(op)
                 n += 1
+            caller.close()
             operations.extend(mine)
 
         threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]

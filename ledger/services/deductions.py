@@ -32,7 +32,7 @@ from ledger.extensions import db
 from ledger.services import idempotency
 from ledger.services.accounts import REVENUE, platform_account
 from ledger.services.lots import open_lots
-from ledger.services.posting import post_entry
+from ledger.services.posting import PostedEntry, post_entries, post_entry
 from ledger.services.transaction import Wallet, atomic, lock_wallets
 
 
@@ -116,45 +116,57 @@ def deduct_locked(
 ) -> Movement:
     """Post one deduction with the `available` wallet already locked.
 
-    `lots` are the wallet's open lots as read under the lock; they are updated in
-    place, so a batch reads them once and posts many deductions against them.
+    `lots` are the wallet's open lots as read under the lock.
+    """
+    posted = post_entry(_draft(org_id, wallet, request, lots), [wallet])
+    return _movement(request, posted, wallet)
+
+
+def _draft(
+    org_id: uuid.UUID, wallet: Wallet, request: DeductionRequest, lots: list[LotBalance]
+) -> EntryDraft:
+    """The entry of one deduction, taking from `lots`, which are updated in place: a
+    batch reads them once and drafts many deductions against them.
+
+    Raises:
+        InsufficientCredit: the unexpired lots hold less than the amount.
     """
     now = clock.now()
     available = lot_rules.spendable(lots, now)
     if available < request.amount:
         raise InsufficientCredit(available=available, currency=request.currency)
     taken = lot_rules.allocate(lots, request.amount, now)
-    posted = post_entry(
-        EntryDraft(
-            kind="deduction",
-            org_id=org_id,
-            currency=request.currency,
-            postings=transfer(
-                source=wallet.id,
-                destination=platform_account(REVENUE, request.currency),
-                currency=request.currency,
-                amount=request.amount,
-            ),
-            order_id=request.order_id,
-            description=request.description,
-            reference=request.reference,
-            metadata=request.metadata,
-            lot_movements=tuple(LotMovement(lot_id, -amount) for lot_id, amount in taken),
-        ),
-        [wallet],
-    )
     taken_by_lot = dict(taken)
     lots[:] = [
         dataclasses.replace(lot, remaining=lot.remaining - taken_by_lot.get(lot.id, 0))
         for lot in lots
     ]
+    return EntryDraft(
+        kind="deduction",
+        org_id=org_id,
+        currency=request.currency,
+        postings=transfer(
+            source=wallet.id,
+            destination=platform_account(REVENUE, request.currency),
+            currency=request.currency,
+            amount=request.amount,
+        ),
+        order_id=request.order_id,
+        description=request.description,
+        reference=request.reference,
+        metadata=request.metadata,
+        lot_movements=tuple(LotMovement(lot_id, -amount) for lot_id, amount in taken),
+    )
+
+
+def _movement(request: DeductionRequest, posted: PostedEntry, wallet: Wallet) -> Movement:
     return Movement(
         id=posted.id,
         kind="deduction",
         order_id=request.order_id,
         amount=request.amount,
         currency=request.currency,
-        balance_after=wallet.balance,
+        balance_after=posted.balances_after[wallet.id],
         created_at=posted.created_at,
     )
 
@@ -219,45 +231,74 @@ def deduct_batch(
         currencies = sorted({r.currency for r in valid})
         wallets = {c: lock_wallets(org_id, c)["available"] for c in currencies}
         lots = {c: open_lots(org_id, c) for c in wallets}
-        outcomes = []
-        for request in requests:
-            if isinstance(request, RejectedItem):
-                outcomes.append(BatchOutcome(request.order_id, error=request.error))
-                continue
-            key = keys[request.order_id]
-            outcome = _apply(org_id, request, key, earlier, wallets, lots)
-            if outcome.deduction and not outcome.deduction.replayed:
-                key.request_hash = idempotency.request_hash(request.fingerprint())
-                key.result_id = str(outcome.deduction.id)
-                earlier[outcome.deduction.id] = outcome.deduction
-            outcomes.append(outcome)
+        drafted: dict[str, _Planned] = {}
+        slots = [_plan(org_id, r, keys, earlier, drafted, wallets, lots) for r in requests]
+        planned = list(drafted.values())
+        posted = post_entries([p.draft for p in planned], list(wallets.values()))
+        for plan, entry in zip(planned, posted, strict=True):
+            plan.movement = _movement(plan.request, entry, wallets[plan.request.currency])
+            keys[plan.request.order_id].result_id = str(entry.id)
         idempotency.settle_many(org_id=org_id, kind="deduction", keys=list(keys.values()))
+    outcomes = [slot if isinstance(slot, BatchOutcome) else slot.outcome() for slot in slots]
     for outcome in outcomes:
         metrics.count_deduction(outcome.result)
     return outcomes
 
 
-def _apply(
+@dataclass
+class _Planned:
+    """A batch item drafted for posting (or replaying an earlier item of the batch)."""
+
+    request: DeductionRequest
+    draft: EntryDraft | None  # None for a replay
+    movement: Movement | None = None  # set once posted
+    first: "_Planned | None" = None  # the item a replay repeats
+
+    def outcome(self) -> BatchOutcome:
+        if self.first is not None:
+            movement = dataclasses.replace(self.first.movement, replayed=True)
+        else:
+            movement = self.movement
+        return BatchOutcome(self.request.order_id, deduction=movement)
+
+
+def _plan(
     org_id: uuid.UUID,
-    request: DeductionRequest,
-    key: idempotency.Key,
+    request: DeductionRequest | RejectedItem,
+    keys: dict[str, idempotency.Key],
     earlier: dict[int, Movement],
+    drafted: dict[str, "_Planned"],
     wallets: dict[str, Wallet],
     lots: dict[str, list[LotBalance]],
-) -> BatchOutcome:
-    """One batch item: replay, conflict, or a deduction under the batch's lock."""
-    if key.result_id is not None:
-        if key.request_hash != idempotency.request_hash(request.fingerprint()):
+) -> BatchOutcome | _Planned:
+    """One batch item: its answer now (rejected, conflict, replay of an earlier call,
+    short of credit), or its draft, posted with the others' in one statement.
+
+    `earlier` holds earlier calls' movements by entry id, `drafted` this batch's drafted
+    items by order_id; a drafted item is added to it.
+    """
+    if isinstance(request, RejectedItem):
+        return BatchOutcome(request.order_id, error=request.error)
+    key = keys[request.order_id]
+    fingerprint = idempotency.request_hash(request.fingerprint())
+    first = drafted.get(request.order_id) or (
+        earlier[int(key.result_id)] if key.result_id is not None else None
+    )
+    if first is not None:
+        if key.request_hash != fingerprint:
             conflict = IdempotencyConflict(order_id=request.order_id)
             return BatchOutcome(request.order_id, error=conflict)
-        first = earlier[int(key.result_id)]
+        if isinstance(first, _Planned):
+            return _Planned(request, draft=None, first=first)
         return BatchOutcome(request.order_id, deduction=dataclasses.replace(first, replayed=True))
-    wallet = wallets[request.currency]
     try:
-        movement = deduct_locked(org_id, wallet, request, lots[request.currency])
+        draft = _draft(org_id, wallets[request.currency], request, lots[request.currency])
     except InsufficientCredit as e:
         return BatchOutcome(request.order_id, error=e)
-    return BatchOutcome(request.order_id, deduction=movement)
+    key.request_hash = fingerprint
+    planned = _Planned(request, draft)
+    drafted[request.order_id] = planned
+    return planned
 
 
 def reverse_deduction(
