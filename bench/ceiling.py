@@ -3,7 +3,8 @@ threads (no HTTP, no Flask, no ORM), each with its own connection.
 
 Per deduction, as `services/deductions.deduct` does: claim the order_id, lock the
 available wallet, read its open lots, post the entry (one statement), record the key,
-commit. The statements are the service's own, compiled for psycopg.
+commit. The statements and the posting's parameters are the service's own
+(`posting.plan_statement`), compiled for psycopg.
 """
 
 import threading
@@ -17,8 +18,10 @@ from sqlalchemy.engine import make_url
 from bench.load import Result
 from ledger import clock
 from ledger.domain import lots as lot_rules
+from ledger.domain.entries import EntryDraft, LotMovement, transfer
 from ledger.domain.lots import LotBalance
 from ledger.services import idempotency, lots, posting, transaction
+from ledger.services.transaction import Wallet
 
 _dialect = psycopg_dialect.dialect()
 CLAIM, LOCK, OPEN_LOTS, POST, RECORD = (
@@ -55,29 +58,22 @@ def deduct(conn: psycopg.Connection, org_id, revenue_id: int, order_id: str, amo
         if lot_rules.spendable(open_lots, now) < amount:
             return 0
         taken = lot_rules.allocate(open_lots, amount, now)
-        entry_id = conn.execute(
-            POST,
-            {
-                "org_id": org_id,
-                "kind": "deduction",
-                "currency": "KRW",
-                "order_id": order_id,
-                "description": None,
-                "reference": None,
-                "metadata": None,
-                "reverses_entry_id": None,
-                "topup_id": None,
-                "refund_request_id": None,
-                "p_accounts": [wallet_id, revenue_id],
-                "p_currencies": ["KRW", "KRW"],
-                "p_amounts": [-amount, amount],
-                "p_balances": [balance - amount, None],
-                "w_ids": [wallet_id],
-                "w_balances": [balance - amount],
-                "l_ids": [lot_id for lot_id, _ in taken],
-                "l_amounts": [-taken_amount for _, taken_amount in taken],
-            },
-        ).fetchone()[0]
+        draft = EntryDraft(
+            kind="deduction",
+            org_id=org_id,
+            currency="KRW",
+            postings=transfer(
+                source=wallet_id, destination=revenue_id, currency="KRW", amount=amount
+            ),
+            order_id=order_id,
+            lot_movements=tuple(
+                LotMovement(lot_id, -taken_amount) for lot_id, taken_amount in taken
+            ),
+        )
+        plan = posting.plan_statement(
+            [draft], {wallet_id: Wallet(wallet_id, "available", "KRW", balance)}
+        )
+        entry_id = conn.execute(POST, plan.params).fetchone()[1]
         conn.execute(RECORD, {"id": key_id, "result_id": str(entry_id)})
     return entry_id
 

@@ -118,72 +118,79 @@ def post_entries(
     if not drafts:
         return []
     locked = {w.id: w for w in (wallets.values() if isinstance(wallets, dict) else wallets)}
-    new_balances = {wallet_id: wallet.balance for wallet_id, wallet in locked.items()}
+    plan = plan_statement(drafts, locked)
+    rows = db.session.execute(_POST, plan.params).all()
+    for wallet_id, balance in plan.new_balances.items():
+        locked[wallet_id].balance = balance
+    return [
+        PostedEntry(row.id, row.created_at, balances)
+        for row, balances in zip(rows, plan.wallet_balances_after, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class StatementPlan:
+    params: dict  # for the posting statement
+    new_balances: dict[int, int]  # each touched wallet's balance after all the drafts
+    wallet_balances_after: list[dict[int, int]]  # per draft: its wallets' balances after it
+
+
+def plan_statement(drafts: list[EntryDraft], locked: dict[int, Wallet]) -> StatementPlan:
+    """Check the drafts against the locked wallets and build the statement's parameters.
+
+    Public so the bench's ceiling drives this very statement without the ORM.
+
+    Raises:
+        UnbalancedEntry, WalletNotLocked, WalletWouldGoNegative.
+    """
+    balances = {wallet_id: wallet.balance for wallet_id, wallet in locked.items()}
     unlocked = [p.account_id for d in drafts for p in d.postings if p.account_id not in locked]
     wallet_rows = _unlocked_wallets(unlocked)
-    balances_after: list[list[int | None]] = []
+    balances_after: list[int | None] = []
+    wallet_balances_after: list[dict[int, int]] = []
     for draft in drafts:
         check_balanced(draft.postings)
-        after: list[int | None] = []
+        after: dict[int, int] = {}
         for posting in draft.postings:
             if posting.account_id in locked:
-                new_balances[posting.account_id] += posting.amount
-                if new_balances[posting.account_id] < 0:
+                balances[posting.account_id] += posting.amount
+                if balances[posting.account_id] < 0:
                     raise WalletWouldGoNegative(f"wallet {posting.account_id} would go negative")
-                after.append(new_balances[posting.account_id])
+                after[posting.account_id] = balances[posting.account_id]
+                balances_after.append(balances[posting.account_id])
             elif posting.account_id in wallet_rows:
                 raise WalletNotLocked(f"wallet {posting.account_id} is not locked")
             else:
-                after.append(None)
-        balances_after.append(after)
+                balances_after.append(None)
+        wallet_balances_after.append(after)
 
-    touched = [
-        wid for wid in locked if any(p.account_id == wid for d in drafts for p in d.postings)
-    ]
+    touched = [wid for wid in locked if any(wid in after for after in wallet_balances_after)]
     postings = [(n, p) for n, d in enumerate(drafts) for p in d.postings]
     movements = [(n, m) for n, d in enumerate(drafts) for m in d.lot_movements]
-    rows = db.session.execute(
-        _POST,
-        {
-            "e_index": list(range(len(drafts))),
-            "e_org_ids": [d.org_id for d in drafts],
-            "e_kinds": [d.kind for d in drafts],
-            "e_currencies": [d.currency for d in drafts],
-            "e_order_ids": [d.order_id for d in drafts],
-            "e_descriptions": [d.description for d in drafts],
-            "e_references": [d.reference for d in drafts],
-            "e_metadata": [
-                json.dumps(d.metadata) if d.metadata is not None else None for d in drafts
-            ],
-            "e_reverses": [d.reverses_entry_id for d in drafts],
-            "e_topups": [d.topup_id for d in drafts],
-            "e_refund_requests": [d.refund_request_id for d in drafts],
-            "p_entries": [n for n, _ in postings],
-            "p_accounts": [p.account_id for _, p in postings],
-            "p_currencies": [p.currency for _, p in postings],
-            "p_amounts": [p.amount for _, p in postings],
-            "p_balances": [b for after in balances_after for b in after],
-            "w_ids": touched,
-            "w_balances": [new_balances[wid] for wid in touched],
-            "l_entries": [n for n, _ in movements],
-            "l_ids": [m.lot_id for _, m in movements],
-            "l_amounts": [m.amount for _, m in movements],
-        },
-    ).all()
-    for wid in touched:
-        locked[wid].balance = new_balances[wid]
-    return [
-        PostedEntry(
-            row.id,
-            row.created_at,
-            {
-                p.account_id: b
-                for p, b in zip(draft.postings, after, strict=True)
-                if p.account_id in locked
-            },
-        )
-        for row, draft, after in zip(rows, drafts, balances_after, strict=True)
-    ]
+    params = {
+        "e_index": list(range(len(drafts))),
+        "e_org_ids": [d.org_id for d in drafts],
+        "e_kinds": [d.kind for d in drafts],
+        "e_currencies": [d.currency for d in drafts],
+        "e_order_ids": [d.order_id for d in drafts],
+        "e_descriptions": [d.description for d in drafts],
+        "e_references": [d.reference for d in drafts],
+        "e_metadata": [json.dumps(d.metadata) if d.metadata is not None else None for d in drafts],
+        "e_reverses": [d.reverses_entry_id for d in drafts],
+        "e_topups": [d.topup_id for d in drafts],
+        "e_refund_requests": [d.refund_request_id for d in drafts],
+        "p_entries": [n for n, _ in postings],
+        "p_accounts": [p.account_id for _, p in postings],
+        "p_currencies": [p.currency for _, p in postings],
+        "p_amounts": [p.amount for _, p in postings],
+        "p_balances": balances_after,
+        "w_ids": touched,
+        "w_balances": [balances[wid] for wid in touched],
+        "l_entries": [n for n, _ in movements],
+        "l_ids": [m.lot_id for _, m in movements],
+        "l_amounts": [m.amount for _, m in movements],
+    }
+    return StatementPlan(params, {wid: balances[wid] for wid in touched}, wallet_balances_after)
 
 
 def _unlocked_wallets(account_ids: list[int]) -> set[int]:
