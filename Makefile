@@ -18,11 +18,22 @@ install: $(BIN)/activate
 migrate: install
 	$(BIN)/flask db upgrade
 
+# Each gunicorn worker writes its metrics here; /metrics adds them up.
+run: export PROMETHEUS_MULTIPROC_DIR ?= $(CURDIR)/instance/prometheus
 run: migrate
+	mkdir -p $(PROMETHEUS_MULTIPROC_DIR)
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: install
 	$(BIN)/pytest
+
+# 16 clients against gunicorn vs the ceiling of the same SQL; writes bench/results/latest.md.
+bench: install
+	$(BIN)/python -m bench.run
+
+# A minute of SIGKILLed workers and terminated backends; exits non-zero on any violation.
+chaos: install
+	$(BIN)/python -m bench.chaos 60
 
 verify: install
 	$(BIN)/flask ledger verify

@@ -49,6 +49,9 @@ class Config:
     PORTONE_CHANNEL_KEY = _env("PORTONE_CHANNEL_KEY", "channel-key-dev")
     PORTONE_API_BASE = _env("PORTONE_API_BASE", "https://api.portone.io")
 
+    # Set under gunicorn: each worker writes its metrics there, and /metrics adds them up.
+    PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
+
     GATEWAY_TIMEOUT_SECONDS = float(_env("GATEWAY_TIMEOUT_SECONDS", "10"))
     REFUND_WINDOW_DAYS = int(_env("REFUND_WINDOW_DAYS", "7"))
 

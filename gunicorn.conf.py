@@ -1,4 +1,4 @@
-"""gunicorn settings for `make run` and the benchmarks (`--workers N` overrides)."""
+"""gunicorn settings for `make run`, the benchmarks and the chaos run (`--workers N` overrides)."""
 
 import multiprocessing
 
@@ -7,3 +7,11 @@ threads = 4
 worker_class = "gthread"
 timeout = 30
 graceful_timeout = 10
+
+
+def on_starting(server):
+    """Metrics start from zero: the multiprocess files of an earlier run would add up."""
+    from config import Config
+    from ledger.metrics import clear_samples
+
+    clear_samples(Config.PROMETHEUS_MULTIPROC_DIR)

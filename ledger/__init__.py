@@ -4,6 +4,7 @@ from flask import Flask
 
 from ledger.api import register_blueprints
 from ledger.api.errors import register_error_handlers
+from ledger.api.observability import register_observability
 from ledger.api.request_id import register_request_id
 from ledger.cli import ledger_cli
 from ledger.extensions import api, db, migrate
@@ -15,6 +16,7 @@ def create_app(config: object | None = None) -> Flask:
     _resolve_database(app)
     _init_extensions(app)
     register_request_id(app)
+    register_observability(app)
     register_blueprints(app, api)
     register_error_handlers(app)
     app.cli.add_command(ledger_cli)

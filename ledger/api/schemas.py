@@ -1,18 +1,47 @@
 """Request and response schemas. Inputs refuse unknown fields."""
 
-from marshmallow import RAISE, Schema, fields, post_dump, validate
+from collections.abc import Mapping
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, pre_load, validate
 
 from ledger.api.errors import ErrorBodySchema, ErrorSchema
 from ledger.api.fields import Amount, Currency, OrderId
 from ledger.domain.refunds import TRANSITIONS as REFUND_TRANSITIONS
 from ledger.domain.topups import TRANSITIONS as TOPUP_TRANSITIONS
+from ledger.errors import ValidationFailed
 from ledger.gateways import GATEWAYS
+from ledger.services.deductions import RejectedItem
 from ledger.services.organizations import API_KEY_SCOPES
+
+
+def _storable(value) -> bool:
+    """PostgreSQL text and jsonb hold neither NUL nor unpaired surrogates."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in value
+    if isinstance(value, Mapping):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
 
 
 class InputSchema(Schema):
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _refuse_unstorable_text(self, data, **kwargs):
+        """Text the database cannot store is invalid input (422), not a server error."""
+        if isinstance(data, Mapping):
+            bad = [key for key, value in data.items() if not _storable(value)]
+            if bad:
+                message = ["contains characters that cannot be stored"]
+                raise ValidationError({key: message for key in bad})
+        return data
 
 
 class ListArgsSchema(InputSchema):
@@ -141,19 +170,39 @@ class ReversalSchema(DeductionSchema):
     deduction_id = fields.String(required=True)
 
 
+class BatchItem(fields.Nested):
+    """A batch item: one that does not validate loads as a `RejectedItem`, so it gets its
+    own 422 result (the body a single call would have given) instead of failing the batch."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError as e:
+            order_id = value.get("order_id") if isinstance(value, dict) else None
+            messages = e.messages if isinstance(e.messages, dict) else {"_schema": e.messages}
+            return RejectedItem(
+                order_id if isinstance(order_id, str) else None, ValidationFailed(fields=messages)
+            )
+
+
 class DeductionBatchSchema(InputSchema):
     deductions = fields.List(
-        fields.Nested(DeductionCreateSchema),
+        BatchItem(DeductionCreateSchema),
         required=True,
         validate=validate.Length(min=1, max=1000),
     )
 
 
 class DeductionResultSchema(Schema):
-    order_id = fields.String(required=True)
+    order_id = fields.String(required=True, allow_none=True)
     status = fields.Integer(required=True)
     deduction = fields.Nested(DeductionSchema)
     error = fields.Nested(ErrorBodySchema)
+
+    @post_dump
+    def _either(self, data, **kwargs):
+        """An item has a deduction or an error, never a null one of each."""
+        return {k: v for k, v in data.items() if v is not None or k == "order_id"}
 
 
 class DeductionBatchResultSchema(Schema):

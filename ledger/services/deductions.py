@@ -1,21 +1,38 @@
-"""Deductions (the campaign engine spending credit) and their reversals."""
+"""Deductions (the campaign engine spending credit) and their reversals.
 
+A batch (`deduct_batch`) posts many deductions in one transaction under one lock of
+each wallet it spends from. Lock order, shared with single deductions: every order_id
+is claimed before any wallet is locked (a batch claims all of its keys at once, in
+order_id order). So a transaction waits for another's key only while it holds no
+wallet lock, and batches wait for each other's keys in one direction only: no cycle.
+"""
+
+import dataclasses
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 
-from ledger import clock
+from ledger import clock, metrics
 from ledger.domain import lots as lot_rules
 from ledger.domain.entries import EntryDraft, LotMovement, transfer
-from ledger.errors import InsufficientCredit, NotFound, ReversalExceedsDeduction
+from ledger.domain.lots import LotBalance
+from ledger.errors import (
+    IdempotencyConflict,
+    InsufficientCredit,
+    LedgerError,
+    NotFound,
+    ReversalExceedsDeduction,
+)
 from ledger.extensions import db
 from ledger.services import idempotency
 from ledger.services.accounts import REVENUE, platform_account
 from ledger.services.lots import open_lots
-from ledger.services.posting import post_entry
+from ledger.services.posting import PostedEntry, post_entries, post_entry
 from ledger.services.transaction import Wallet, atomic, lock_wallets
 
 
@@ -70,54 +87,218 @@ def deduct(
         IdempotencyConflict: `order_id` was used for a different deduction.
     """
     request = DeductionRequest(order_id, amount, currency, description, reference, metadata)
-    with atomic():
+    with _counted(), atomic():
         claim = idempotency.claim(
             org_id=org_id, kind="deduction", order_id=order_id, request=request.fingerprint()
         )
         if claim.replay_of is not None:
-            return _replay(org_id, int(claim.replay_of))
-        wallet = lock_wallets(org_id, currency)["available"]
-        movement = deduct_locked(org_id, wallet, request)
-        idempotency.record(claim, movement.id)
+            movement = _replay(org_id, int(claim.replay_of))
+        else:
+            wallet = lock_wallets(org_id, currency)["available"]
+            movement = deduct_locked(org_id, wallet, request, open_lots(org_id, currency))
+            idempotency.record(claim, movement.id)
+    metrics.count_deduction("replayed" if movement.replayed else "created")
     return movement
 
 
-def deduct_locked(org_id: uuid.UUID, wallet: Wallet, request: DeductionRequest) -> Movement:
-    """Post one deduction with the `available` wallet already locked."""
-    lots = open_lots(org_id, request.currency)
+@contextmanager
+def _counted() -> Iterator[None]:
+    """Count a deduction that fails by its error code."""
+    try:
+        yield
+    except LedgerError as e:
+        metrics.count_deduction(e.code)
+        raise
+
+
+def deduct_locked(
+    org_id: uuid.UUID, wallet: Wallet, request: DeductionRequest, lots: list[LotBalance]
+) -> Movement:
+    """Post one deduction with the `available` wallet already locked.
+
+    `lots` are the wallet's open lots as read under the lock.
+    """
+    posted = post_entry(_draft(org_id, wallet, request, lots), [wallet])
+    return _movement(request, posted, wallet)
+
+
+def _draft(
+    org_id: uuid.UUID, wallet: Wallet, request: DeductionRequest, lots: list[LotBalance]
+) -> EntryDraft:
+    """The entry of one deduction, taking from `lots`, which are updated in place: a
+    batch reads them once and drafts many deductions against them.
+
+    Raises:
+        InsufficientCredit: the unexpired lots hold less than the amount.
+    """
     now = clock.now()
     available = lot_rules.spendable(lots, now)
     if available < request.amount:
         raise InsufficientCredit(available=available, currency=request.currency)
     taken = lot_rules.allocate(lots, request.amount, now)
-    posted = post_entry(
-        EntryDraft(
-            kind="deduction",
-            org_id=org_id,
+    taken_by_lot = dict(taken)
+    lots[:] = [
+        dataclasses.replace(lot, remaining=lot.remaining - taken_by_lot.get(lot.id, 0))
+        for lot in lots
+    ]
+    return EntryDraft(
+        kind="deduction",
+        org_id=org_id,
+        currency=request.currency,
+        postings=transfer(
+            source=wallet.id,
+            destination=platform_account(REVENUE, request.currency),
             currency=request.currency,
-            postings=transfer(
-                source=wallet.id,
-                destination=platform_account(REVENUE, request.currency),
-                currency=request.currency,
-                amount=request.amount,
-            ),
-            order_id=request.order_id,
-            description=request.description,
-            reference=request.reference,
-            metadata=request.metadata,
-            lot_movements=tuple(LotMovement(lot_id, -amount) for lot_id, amount in taken),
+            amount=request.amount,
         ),
-        [wallet],
+        order_id=request.order_id,
+        description=request.description,
+        reference=request.reference,
+        metadata=request.metadata,
+        lot_movements=tuple(LotMovement(lot_id, -amount) for lot_id, amount in taken),
     )
+
+
+def _movement(request: DeductionRequest, posted: PostedEntry, wallet: Wallet) -> Movement:
     return Movement(
         id=posted.id,
         kind="deduction",
         order_id=request.order_id,
         amount=request.amount,
         currency=request.currency,
-        balance_after=wallet.balance,
+        balance_after=posted.balances_after[wallet.id],
         created_at=posted.created_at,
     )
+
+
+@dataclass(frozen=True)
+class RejectedItem:
+    """A batch item that did not pass validation: answered with its error, never applied."""
+
+    order_id: str | None
+    error: LedgerError
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One item's answer: the deduction, or the error a single call would have given."""
+
+    order_id: str | None
+    deduction: Movement | None = None
+    error: LedgerError | None = None
+
+    @property
+    def status(self) -> int:
+        return self.error.http_status if self.error else 201
+
+    @property
+    def result(self) -> str:
+        """What happened, as the metrics count it: created, replayed, or the error code."""
+        if self.error:
+            return self.error.code
+        return "replayed" if self.deduction and self.deduction.replayed else "created"
+
+
+def deduct_batch(
+    *, org_id: uuid.UUID, currency: str, deductions: list[dict[str, Any] | RejectedItem]
+) -> list[BatchOutcome]:
+    """Apply deductions in order, in one transaction, each as a single call would.
+
+    Items are independent: one that fails (402, 409, 422) writes nothing and does not
+    undo the others. An order_id seen before, in an earlier call or earlier in this
+    batch, replays that result or conflicts, as a single deduction would.
+
+    Args:
+        currency: the currency of items that name none (the organisation's).
+        deductions: parsed items (DeductionCreateSchema fields), or rejected ones.
+    """
+    requests = [
+        item
+        if isinstance(item, RejectedItem)
+        else DeductionRequest(**{"currency": currency, **item})
+        for item in deductions
+    ]
+    valid = [r for r in requests if isinstance(r, DeductionRequest)]
+    with atomic():
+        # The first occurrence of an order_id claims it; reversed() lets it win the dict.
+        keys = idempotency.claim_many(
+            org_id=org_id,
+            kind="deduction",
+            requests={r.order_id: r.fingerprint() for r in reversed(valid)},
+        )
+        earlier = _replays(org_id, [int(k.result_id) for k in keys.values() if k.result_id])
+        # Sorted, so two batches spending several currencies lock them in the same order.
+        currencies = sorted({r.currency for r in valid})
+        wallets = {c: lock_wallets(org_id, c)["available"] for c in currencies}
+        lots = {c: open_lots(org_id, c) for c in wallets}
+        drafted: dict[str, _Planned] = {}
+        slots = [_plan(org_id, r, keys, earlier, drafted, wallets, lots) for r in requests]
+        planned = list(drafted.values())
+        posted = post_entries([p.draft for p in planned], list(wallets.values()))
+        for plan, entry in zip(planned, posted, strict=True):
+            plan.movement = _movement(plan.request, entry, wallets[plan.request.currency])
+            keys[plan.request.order_id].result_id = str(entry.id)
+        idempotency.settle_many(org_id=org_id, kind="deduction", keys=list(keys.values()))
+    outcomes = [slot if isinstance(slot, BatchOutcome) else slot.outcome() for slot in slots]
+    for outcome in outcomes:
+        metrics.count_deduction(outcome.result)
+    return outcomes
+
+
+@dataclass
+class _Planned:
+    """A batch item drafted for posting (or replaying an earlier item of the batch)."""
+
+    request: DeductionRequest
+    draft: EntryDraft | None  # None for a replay
+    movement: Movement | None = None  # set once posted
+    first: "_Planned | None" = None  # the item a replay repeats
+
+    def outcome(self) -> BatchOutcome:
+        if self.first is not None:
+            movement = dataclasses.replace(self.first.movement, replayed=True)
+        else:
+            movement = self.movement
+        return BatchOutcome(self.request.order_id, deduction=movement)
+
+
+def _plan(
+    org_id: uuid.UUID,
+    request: DeductionRequest | RejectedItem,
+    keys: dict[str, idempotency.Key],
+    earlier: dict[int, Movement],
+    drafted: dict[str, "_Planned"],
+    wallets: dict[str, Wallet],
+    lots: dict[str, list[LotBalance]],
+) -> BatchOutcome | _Planned:
+    """One batch item: its answer now (rejected, conflict, replay of an earlier call,
+    short of credit), or its draft, posted with the others' in one statement.
+
+    `earlier` holds earlier calls' movements by entry id, `drafted` this batch's drafted
+    items by order_id; a drafted item is added to it.
+    """
+    if isinstance(request, RejectedItem):
+        return BatchOutcome(request.order_id, error=request.error)
+    key = keys[request.order_id]
+    fingerprint = idempotency.request_hash(request.fingerprint())
+    first = drafted.get(request.order_id) or (
+        earlier[int(key.result_id)] if key.result_id is not None else None
+    )
+    if first is not None:
+        if key.request_hash != fingerprint:
+            conflict = IdempotencyConflict(order_id=request.order_id)
+            return BatchOutcome(request.order_id, error=conflict)
+        if isinstance(first, _Planned):
+            return _Planned(request, draft=None, first=first)
+        return BatchOutcome(request.order_id, deduction=dataclasses.replace(first, replayed=True))
+    try:
+        draft = _draft(org_id, wallets[request.currency], request, lots[request.currency])
+    except InsufficientCredit as e:
+        return BatchOutcome(request.order_id, error=e)
+    key.request_hash = fingerprint
+    planned = _Planned(request, draft)
+    drafted[request.order_id] = planned
+    return planned
 
 
 def reverse_deduction(
@@ -209,24 +390,34 @@ def _outstanding_by_lot(deduction_id: int) -> list[tuple[object, int]]:
 
 def _replay(org_id: uuid.UUID, entry_id: int) -> Movement:
     """The movement an earlier request with the same order_id made."""
-    row = db.session.execute(
+    return _replays(org_id, [entry_id])[entry_id]
+
+
+def _replays(org_id: uuid.UUID, entry_ids: list[int]) -> dict[int, Movement]:
+    """The movements earlier requests made, by entry id (one round trip)."""
+    if not entry_ids:
+        return {}
+    rows = db.session.execute(
         text(
             "SELECT e.id, e.kind, e.order_id, e.currency, e.created_at, e.reverses_entry_id, "
             "       p.amount, p.balance_after "
             "FROM journal_entries e JOIN postings p ON p.entry_id = e.id "
             "JOIN ledger_accounts a ON a.id = p.account_id AND a.org_id = e.org_id "
-            "WHERE e.id = :id AND e.org_id = :org_id"
+            "WHERE e.id = ANY(:ids) AND e.org_id = :org_id"
         ),
-        {"id": entry_id, "org_id": org_id},
-    ).one()
-    return Movement(
-        id=row.id,
-        kind=row.kind,
-        order_id=row.order_id,
-        amount=abs(row.amount),
-        currency=row.currency,
-        balance_after=row.balance_after,
-        created_at=row.created_at,
-        deduction_id=row.reverses_entry_id,
-        replayed=True,
+        {"ids": entry_ids, "org_id": org_id},
     )
+    return {
+        row.id: Movement(
+            id=row.id,
+            kind=row.kind,
+            order_id=row.order_id,
+            amount=abs(row.amount),
+            currency=row.currency,
+            balance_after=row.balance_after,
+            created_at=row.created_at,
+            deduction_id=row.reverses_entry_id,
+            replayed=True,
+        )
+        for row in rows
+    }

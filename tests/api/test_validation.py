@@ -79,3 +79,25 @@ def test_list_limits_are_checked(caller, org):
         assert r.status_code == 422
     r = caller.client.get(f"/v1/orgs/{org.id}/transactions?cursor=%%%", headers=caller.service)
     assert r.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"description": "nul \x00 inside"},
+        {"metadata": {"note": "\x00"}},
+        {"metadata": {"\ud800": 1}},
+        {"reference": "lone \udc00 surrogate"},
+    ],
+)
+def test_text_the_database_cannot_store_is_422(caller, funded, extra):
+    r = caller.deduct(funded, 10, **extra)
+    assert r.status_code == 422
+    assert set(extra) <= set(r.json["error"]["details"]["fields"])
+    assert caller.balance(funded)["available"] == 1000
+
+
+def test_a_nul_in_a_query_is_422(caller, funded):
+    r = caller.client.get(f"/v1/orgs/{funded.id}/transactions?kind=%00", headers=caller.service)
+    assert r.status_code == 422
+    assert r.json["error"]["details"]["fields"] == {"kind": ["contains characters that cannot be stored"]}

@@ -1,0 +1,67 @@
+"""Prometheus metrics: what `GET /metrics` reports.
+
+Services count business outcomes here (deductions, top-ups, webhook events); the
+request hooks in `ledger/api/observability.py` count requests and their latency.
+
+Under gunicorn every worker is its own process. When PROMETHEUS_MULTIPROC_DIR is set
+(config.py reads it; prometheus-client reads the same variable when it is imported),
+each worker writes its samples to files in that directory and `/metrics` adds up all
+workers' files, so any worker answers for the whole service.
+"""
+
+from pathlib import Path
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "ledger_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+REQUEST_SECONDS = Histogram(
+    "ledger_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+DEDUCTIONS = Counter(
+    "ledger_deductions_total",
+    "Deductions by outcome: created, replayed, or the error code",
+    ["outcome"],
+)
+TOPUPS = Counter(
+    "ledger_topups_total",
+    "Top-ups by provider and outcome: created, paid, failed, canceled, or the error code",
+    ["provider", "outcome"],
+)
+WEBHOOK_EVENTS = Counter(
+    "ledger_webhook_events_total",
+    "Webhook events by provider and result: stored, duplicate, processed, failed, "
+    "invalid_signature",
+    ["provider", "result"],
+)
+
+
+def count_deduction(outcome: str) -> None:
+    DEDUCTIONS.labels(outcome=outcome).inc()
+
+
+def exposition(multiproc_dir: str | None) -> tuple[bytes, str]:
+    """The text exposition of every metric (of all workers, in multiprocess mode)."""
+    if multiproc_dir:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def clear_samples(multiproc_dir: str | None) -> None:
+    """Remove the samples that earlier processes left in the multiprocess directory."""
+    if multiproc_dir:
+        for path in Path(multiproc_dir).glob("*.db"):
+            path.unlink()
