@@ -41,14 +41,21 @@ TOPUPS = Counter(
 )
 WEBHOOK_EVENTS = Counter(
     "ledger_webhook_events_total",
-    "Webhook events by provider and result: stored, duplicate, processed, failed, "
-    "invalid_signature",
+    "Webhook events by provider and result: processed, duplicate, failed, invalid_signature",
     ["provider", "result"],
 )
 
 
 def count_deduction(outcome: str) -> None:
     DEDUCTIONS.labels(outcome=outcome).inc()
+
+
+def count_topup(provider: str, outcome: str) -> None:
+    TOPUPS.labels(provider=provider, outcome=outcome).inc()
+
+
+def count_webhook(provider: str, result: str) -> None:
+    WEBHOOK_EVENTS.labels(provider=provider, result=result).inc()
 
 
 def exposition(multiproc_dir: str | None) -> tuple[bytes, str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from ledger import clock
+from ledger import clock, metrics
 from ledger.domain import topups as rules
 from ledger.domain.entries import EntryDraft, transfer
 from ledger.errors import GatewayRejected, GatewayUnavailable, NotFound, UnsupportedCurrency
@@ -117,6 +117,7 @@ def create_topup(
         db.session.add(topup)
         db.session.flush()
         idempotency.record(claim, topup.id)
+    metrics.count_topup(provider, "created")
     return TopupResult(topup)
 
 
@@ -224,7 +225,13 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
             topup.flagged_reason = decision.reason
         if decision.action != "none":
             topup.updated_at = clock.now()
+    if decision.action != "none":
+        metrics.count_topup(topup.provider, _OUTCOMES[decision.action])
     return topup
+
+
+# How each decision is counted in /metrics.
+_OUTCOMES = {"credit": "paid", "fail": "failed", "cancel": "canceled", "flag": "flagged"}
 
 
 def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:

@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping
 
 from sqlalchemy import text
 
-from ledger import clock
-from ledger.errors import NotFound
+from ledger import clock, metrics
+from ledger.errors import InvalidSignature, NotFound
 from ledger.extensions import db
-from ledger.gateways import base as gw
 from ledger.gateways import GATEWAYS, get_gateway
+from ledger.gateways import base as gw
 from ledger.services import customers, refunds, topups
 
 
@@ -27,16 +27,23 @@ def receive(provider: str, body: bytes, headers: Mapping[str, str]) -> str:
     """Verify, store and process one delivery; returns what happened (for the answer)."""
     if provider not in GATEWAYS:
         raise NotFound("no such gateway")
-    event = get_gateway(provider).parse_webhook(body, headers)
+    try:
+        event = get_gateway(provider).parse_webhook(body, headers)
+    except InvalidSignature:
+        metrics.count_webhook(provider, "invalid_signature")
+        raise
     if _store(provider, event):
+        metrics.count_webhook(provider, "duplicate")
         return "duplicate"
     try:
         HANDLERS[event.action](provider, event)
     except Exception as e:
         db.session.rollback()
         _record_failure(provider, event.id, e)
+        metrics.count_webhook(provider, "failed")
         raise
     _mark_processed(provider, event.id)
+    metrics.count_webhook(provider, "processed")
     return "processed"
 
 
