@@ -89,7 +89,9 @@ def expire_lots_command():
 
 @ledger_cli.command("resume-refunds")
 @click.option(
-    "--older-than", default=60, show_default=True,
+    "--older-than",
+    default=60,
+    show_default=True,
     help="seconds a request must have been processing (leaves approvals in flight alone)",
 )
 def resume_refunds_command(older_than):

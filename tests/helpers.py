@@ -27,8 +27,12 @@ class Caller:
 
     def token(self, *, org_id=None, role=None, roles=(), sub="user-1", ttl=3600) -> str:
         return mint_token(
-            self.app.config, sub=sub, org_id=str(org_id) if org_id else None, org_role=role,
-            roles=list(roles), ttl_seconds=ttl,
+            self.app.config,
+            sub=sub,
+            org_id=str(org_id) if org_id else None,
+            org_role=role,
+            roles=list(roles),
+            ttl_seconds=ttl,
         )
 
     def auth(self, token: str) -> dict:
@@ -47,7 +51,8 @@ class Caller:
 
     def api_key(self, org, scopes) -> tuple[str, dict]:
         r = self.client.post(
-            f"/v1/orgs/{org.id}/api-keys", json={"name": "k", "scopes": list(scopes)},
+            f"/v1/orgs/{org.id}/api-keys",
+            json={"name": "k", "scopes": list(scopes)},
             headers=self.user(org, "owner"),
         )
         assert r.status_code == 201, r.json

@@ -7,8 +7,9 @@ from flask_smorest import Blueprint
 
 from ledger.api.auth import require_operator
 from ledger.api.credits import default_currency
+from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
-from ledger.api.schemas import ErrorSchema, GrantCreateSchema, GrantSchema, TrialBalanceSchema
+from ledger.api.schemas import GrantCreateSchema, GrantSchema, TrialBalanceSchema
 from ledger.services import grants, organizations, reports
 
 blp = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Operators")

@@ -10,8 +10,9 @@ from ledger.api.responses import document_errors, require_authentication
 from ledger.api.schemas import ApiKeyCreatedSchema, ApiKeyCreateSchema, ApiKeyListSchema
 from ledger.services import organizations
 
-blp = Blueprint("api_keys", __name__, url_prefix="/v1/orgs/<uuid:org_id>/api-keys",
-                description="API keys")
+blp = Blueprint(
+    "api_keys", __name__, url_prefix="/v1/orgs/<uuid:org_id>/api-keys", description="API keys"
+)
 blp.before_request(require_authentication)
 
 

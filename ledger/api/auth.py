@@ -87,7 +87,9 @@ def authenticate() -> Principal:
         if key is None:
             raise Unauthenticated("the API key is not valid or has been revoked")
         return Principal(
-            subject=f"key:{key.key_id}", org_id=key.org_id, scopes=frozenset(key.scopes),
+            subject=f"key:{key.key_id}",
+            org_id=key.org_id,
+            scopes=frozenset(key.scopes),
             is_api_key=True,
         )
     return _principal_from_claims(_decode_jwt(token))
@@ -157,10 +159,13 @@ def _decode_jwt(token: str) -> dict:
         raise Unauthenticated("the token is not valid") from e
     try:
         if header.get("alg") == "HS256":
-            decoded = jwt.decode(token, OctKey.import_key(config["JWT_SECRET"]), algorithms=["HS256"])
+            decoded = jwt.decode(
+                token, OctKey.import_key(config["JWT_SECRET"]), algorithms=["HS256"]
+            )
         elif config.get("JWT_JWKS_URL"):
             decoded = jwt.decode(
-                token, _jwks.key_set(config["JWT_JWKS_URL"], header.get("kid")),
+                token,
+                _jwks.key_set(config["JWT_JWKS_URL"], header.get("kid")),
                 algorithms=["RS256", "ES256"],
             )
         else:
@@ -190,8 +195,8 @@ class _JwksCache:
     def key_set(self, url: str, kid: str | None) -> KeySet:
         with self._lock:
             stale = time.monotonic() - self._fetched > self.ttl_seconds
-            unknown = self._keys is not None and kid and not any(
-                k.kid == kid for k in self._keys.keys
+            unknown = (
+                self._keys is not None and kid and not any(k.kid == kid for k in self._keys.keys)
             )
             if self._keys is None or url != self._url or stale or unknown:
                 response = requests.get(url, timeout=5)

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access
+from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
 from ledger.api.schemas import (
     BalanceArgsSchema,
@@ -16,7 +17,6 @@ from ledger.api.schemas import (
     DeductionSchema,
     EntryListArgsSchema,
     EntryPageSchema,
-    ErrorSchema,
     ReversalCreateSchema,
     ReversalSchema,
 )
@@ -38,7 +38,9 @@ class BalanceResource(MethodView):
     def get(self, args, org_id: uuid.UUID):
         """Available and held credit, and the lots behind it"""
         org_access(org_id, "read")
-        return reports.balance(org_id=org_id, currency=default_currency(org_id, args.get("currency")))
+        return reports.balance(
+            org_id=org_id, currency=default_currency(org_id, args.get("currency"))
+        )
 
 
 @blp.route("/transactions")
@@ -89,4 +91,6 @@ class Reversals(MethodView):
     def post(self, body, org_id: uuid.UUID, deduction_id: int):
         """Reverse (part of) a deduction; credit returns to its lots"""
         org_access(org_id, "deduct")
-        return created(deductions.reverse_deduction(org_id=org_id, deduction_id=deduction_id, **body))
+        return created(
+            deductions.reverse_deduction(org_id=org_id, deduction_id=deduction_id, **body)
+        )

@@ -23,6 +23,7 @@ CONSTRAINT_CODES = {
     "uq_topups_org_id_order_id": ("idempotency_conflict", 409),
 }
 
+
 class ErrorBodySchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)

@@ -6,9 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access, require_operator
+from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
 from ledger.api.schemas import (
-    ErrorSchema,
     ExternalRefundListArgsSchema,
     ExternalRefundPageSchema,
     RefundApproveSchema,

@@ -3,6 +3,7 @@
 from flask import g
 
 from ledger.api.auth import authenticate
+from ledger.api.errors import ErrorSchema
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -28,7 +29,6 @@ ERROR_RESPONSES = {
 
 def document_errors(blp, *statuses: int):
     """Document the error envelope for these statuses on a view."""
-    from ledger.api.schemas import ErrorSchema
 
     def decorator(view):
         for status in statuses:

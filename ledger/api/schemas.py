@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, pre_load, validate
 
-from ledger.api.errors import ErrorBodySchema, ErrorSchema
+from ledger.api.errors import ErrorBodySchema
 from ledger.api.fields import Amount, Currency, OrderId
 from ledger.domain.refunds import TRANSITIONS as REFUND_TRANSITIONS
 from ledger.domain.topups import TRANSITIONS as TOPUP_TRANSITIONS
@@ -40,7 +40,7 @@ class InputSchema(Schema):
             bad = [key for key, value in data.items() if not _storable(value)]
             if bad:
                 message = ["contains characters that cannot be stored"]
-                raise ValidationError({key: message for key in bad})
+                raise ValidationError(dict.fromkeys(bad, message))
         return data
 
 
@@ -276,8 +276,12 @@ class TopupSchema(Schema):
     failure_message = fields.String(allow_none=True)
     flagged_reason = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
-    stripe = fields.Dict(metadata={"description": "payment_intent_id and client_secret, "
-                                  "or checkout_session_id and checkout_url"})
+    stripe = fields.Dict(
+        metadata={
+            "description": "payment_intent_id and client_secret, "
+            "or checkout_session_id and checkout_url"
+        }
+    )
     portone = fields.Dict(metadata={"description": "payment_id, store_id, channel_key, order_name"})
 
     @post_dump(pass_original=True)

@@ -7,9 +7,9 @@ from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access
 from ledger.api.credits import default_currency
+from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
 from ledger.api.schemas import (
-    ErrorSchema,
     TopupCreateSchema,
     TopupListArgsSchema,
     TopupPageSchema,
@@ -17,8 +17,9 @@ from ledger.api.schemas import (
 )
 from ledger.services import topups
 
-blp = Blueprint("topups", __name__, url_prefix="/v1/orgs/<uuid:org_id>/topups",
-                description="Top-ups")
+blp = Blueprint(
+    "topups", __name__, url_prefix="/v1/orgs/<uuid:org_id>/topups", description="Top-ups"
+)
 blp.before_request(require_authentication)
 
 

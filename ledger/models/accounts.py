@@ -9,7 +9,16 @@ sum of their postings, so no single platform row is locked by every tenant.
 
 import uuid
 
-from sqlalchemy import CHAR, BigInteger, CheckConstraint, ForeignKey, Identity, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    CHAR,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models.base import Base

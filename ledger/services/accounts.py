@@ -44,7 +44,7 @@ def gateway_clearing(provider: str, currency: str) -> int:
 
 
 def is_platform_account(account_id: int) -> bool:
-    """True for a platform account this process has looked up (so it is known not to be a wallet)."""
+    """True for a platform account this process has looked up (known not to be a wallet)."""
     return account_id in _cache.values()
 
 

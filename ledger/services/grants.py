@@ -78,7 +78,14 @@ def grant_credit(
         )
         idempotency.record(claim, lot_id)
     return Grant(
-        lot_id, posted.id, order_id, amount, currency, expires_at, reason, wallet.balance,
+        lot_id,
+        posted.id,
+        order_id,
+        amount,
+        currency,
+        expires_at,
+        reason,
+        wallet.balance,
         posted.created_at,
     )
 
@@ -95,6 +102,14 @@ def _replay(lot_id: uuid.UUID) -> Grant:
         {"id": lot_id},
     ).one()
     return Grant(
-        row.id, row.entry_id, row.order_id, row.amount, row.currency, row.expires_at,
-        row.description, row.balance_after, row.created_at, replayed=True,
+        row.id,
+        row.entry_id,
+        row.order_id,
+        row.amount,
+        row.currency,
+        row.expires_at,
+        row.description,
+        row.balance_after,
+        row.created_at,
+        replayed=True,
     )

@@ -48,7 +48,9 @@ class NewApiKey:
         return getattr(self.api_key, name)
 
 
-def create_api_key(*, org_id: uuid.UUID, name: str, scopes: list[str], created_by: str) -> NewApiKey:
+def create_api_key(
+    *, org_id: uuid.UUID, name: str, scopes: list[str], created_by: str
+) -> NewApiKey:
     """Make a key; only its hash is stored."""
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
     with atomic():
@@ -97,8 +99,7 @@ def authenticate_api_key(secret: str) -> ApiKeyIdentity | None:
     """The live key with this secret, or None."""
     row = db.session.execute(
         text(
-            "SELECT id, org_id, scopes FROM api_keys "
-            "WHERE key_hash = :hash AND revoked_at IS NULL"
+            "SELECT id, org_id, scopes FROM api_keys WHERE key_hash = :hash AND revoked_at IS NULL"
         ),
         {"hash": hash_api_key(secret)},
     ).one_or_none()
@@ -111,4 +112,3 @@ def organization_exists(org_id: uuid.UUID) -> bool:
         text("SELECT 1 FROM organizations WHERE id = :id"), {"id": org_id}
     ).first()
     return found is not None
-

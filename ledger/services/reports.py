@@ -130,8 +130,15 @@ def list_entries(
     db.session.rollback()
     entries = [
         EntryView(
-            r.id, r.kind, r.order_id, int(r.amount or 0), r.currency, r.balance_after,
-            r.created_at, r.description, r.reference,
+            r.id,
+            r.kind,
+            r.order_id,
+            int(r.amount or 0),
+            r.currency,
+            r.balance_after,
+            r.created_at,
+            r.description,
+            r.reference,
         )
         for r in rows[:limit]
     ]

@@ -22,8 +22,8 @@ from ledger.domain import topups as rules
 from ledger.domain.entries import EntryDraft, transfer
 from ledger.errors import GatewayRejected, GatewayUnavailable, NotFound, UnsupportedCurrency
 from ledger.extensions import db
-from ledger.gateways import get_gateway
 from ledger.gateways import base as gw
+from ledger.gateways import get_gateway
 from ledger.models import Organization, Topup
 from ledger.services import idempotency
 from ledger.services.accounts import gateway_clearing
@@ -69,7 +69,8 @@ def create_topup(
     gateway = get_gateway(provider)
     if currency not in gateway.currencies:
         raise UnsupportedCurrency(
-            f"{provider} top-ups are not served in {currency}", currency=currency,
+            f"{provider} top-ups are not served in {currency}",
+            currency=currency,
             provider=provider,
         )
     request = {"amount": amount, "currency": currency, "provider": provider, "checkout": checkout}
@@ -207,7 +208,11 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
     with atomic():
         topup = db.session.scalar(select(Topup).where(Topup.id == topup_id).with_for_update())
         facts = rules.TopupFacts(
-            str(topup.id), str(topup.org_id), topup.status, topup.amount, topup.currency,
+            str(topup.id),
+            str(topup.org_id),
+            topup.status,
+            topup.amount,
+            topup.currency,
             topup.gateway_payment_id,
         )
         decision = rules.decide(facts, payment)

@@ -37,11 +37,13 @@ def wallets_match_postings() -> list[str]:
             "SELECT a.id, a.org_id, a.kind, a.currency, a.balance, "
             "       coalesce(sum(p.amount), 0) AS posted "
             "FROM ledger_accounts a LEFT JOIN postings p ON p.account_id = a.id "
-            "WHERE a.org_id IS NOT NULL GROUP BY a.id HAVING a.balance <> coalesce(sum(p.amount), 0)"
+            "WHERE a.org_id IS NOT NULL "
+            "GROUP BY a.id HAVING a.balance <> coalesce(sum(p.amount), 0)"
         )
     )
     return [
-        f"wallet {r.id} ({r.org_id} {r.kind} {r.currency}) holds {r.balance}, postings say {r.posted}"
+        f"wallet {r.id} ({r.org_id} {r.kind} {r.currency}) holds {r.balance}, "
+        f"postings say {r.posted}"
         for r in rows
     ]
 
@@ -76,7 +78,8 @@ def lots_match_allocations() -> list[str]:
         )
     )
     return [
-        f"lot {r.id}: remaining {r.remaining}, but {r.amount} plus movements {r.moved} says otherwise"
+        f"lot {r.id}: remaining {r.remaining}, "
+        f"but {r.amount} plus movements {r.moved} says otherwise"
         for r in rows
     ]
 

@@ -76,9 +76,15 @@ def test_only_operators_create_organisations_grant_and_report(caller, org):
     assert caller.client.post("/v1/orgs", json=body, headers=owner).status_code == 403
     assert caller.client.post("/v1/orgs", json=body, headers=caller.service).status_code == 403
     grant = {"order_id": "g", "amount": 5, "reason": "r"}
-    assert caller.client.post(f"/v1/admin/orgs/{org.id}/grants", json=grant, headers=owner).status_code == 403
+    assert (
+        caller.client.post(f"/v1/admin/orgs/{org.id}/grants", json=grant, headers=owner).status_code
+        == 403
+    )
     assert caller.client.get("/v1/admin/ledger/trial-balance", headers=owner).status_code == 403
-    assert caller.client.get("/v1/admin/ledger/trial-balance", headers=caller.operator).status_code == 200
+    assert (
+        caller.client.get("/v1/admin/ledger/trial-balance", headers=caller.operator).status_code
+        == 200
+    )
 
 
 def test_api_key_scopes_revocation_and_tenancy(caller, org):
@@ -94,7 +100,9 @@ def test_api_key_scopes_revocation_and_tenancy(caller, org):
     assert caller.client.get(f"/v1/orgs/{other.id}/balance", headers=read_key).status_code == 404
     assert caller.deduct(other, 1, headers=deduct_key).status_code == 404
 
-    r = caller.client.delete(f"/v1/orgs/{org.id}/api-keys/{read_id}", headers=caller.user(org, "admin"))
+    r = caller.client.delete(
+        f"/v1/orgs/{org.id}/api-keys/{read_id}", headers=caller.user(org, "admin")
+    )
     assert r.status_code == 204
     assert caller.client.get(f"/v1/orgs/{org.id}/balance", headers=read_key).status_code == 401
 
@@ -106,5 +114,10 @@ def test_api_keys_are_listed_without_secrets_and_only_by_owners_and_admins(calle
     secret = key_headers["Authorization"].split()[1]
     assert secret not in listed.get_data(as_text=True)
     assert {"id", "name", "prefix", "scopes"} <= set(listed.json["data"][0])
-    assert caller.client.get(f"/v1/orgs/{org.id}/api-keys", headers=caller.user(org, "member")).status_code == 403
+    assert (
+        caller.client.get(
+            f"/v1/orgs/{org.id}/api-keys", headers=caller.user(org, "member")
+        ).status_code
+        == 403
+    )
     assert caller.client.get(f"/v1/orgs/{org.id}/api-keys", headers=key_headers).status_code == 403

@@ -60,7 +60,9 @@ def test_reversal_returns_credit_to_the_same_lots(caller, org, verify_ledger):
     deduction = caller.deduct(org, 150).json
     path = f"/v1/orgs/{org.id}/deductions/{deduction['id']}/reversals"
 
-    partial = caller.client.post(path, json={"order_id": "rev-1", "amount": 40}, headers=caller.service)
+    partial = caller.client.post(
+        path, json={"order_id": "rev-1", "amount": 40}, headers=caller.service
+    )
     assert partial.status_code == 201
     assert partial.json["amount"] == 40
     assert partial.json["deduction_id"] == deduction["id"]
@@ -73,7 +75,9 @@ def test_reversal_returns_credit_to_the_same_lots(caller, org, verify_ledger):
     lots = {lot["id"]: lot["remaining"] for lot in caller.balance(org)["lots"]}
     assert lots == {first["id"]: 100, second["id"]: 100}
 
-    beyond = caller.client.post(path, json={"order_id": "rev-3", "amount": 1}, headers=caller.service)
+    beyond = caller.client.post(
+        path, json={"order_id": "rev-3", "amount": 1}, headers=caller.service
+    )
     assert beyond.status_code == 422
     assert beyond.json["error"]["code"] == "reversal_exceeds_deduction"
     verify_ledger()
@@ -82,7 +86,8 @@ def test_reversal_returns_credit_to_the_same_lots(caller, org, verify_ledger):
 def test_reversal_of_an_unknown_deduction_is_404(caller, org):
     r = caller.client.post(
         f"/v1/orgs/{org.id}/deductions/999999999/reversals",
-        json={"order_id": "r"}, headers=caller.service,
+        json={"order_id": "r"},
+        headers=caller.service,
     )
     assert r.status_code == 404
 

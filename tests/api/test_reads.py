@@ -6,8 +6,10 @@ def test_transactions_page_newest_first_by_cursor(caller, org):
     orders = [caller.deduct(org, 1, order_id=new_order_id()).json["order_id"] for _ in range(7)]
     seen, cursor = [], None
     while True:
-        query = f"?limit=3&kind=deduction" + (f"&cursor={cursor}" if cursor else "")
-        page = caller.client.get(f"/v1/orgs/{org.id}/transactions{query}", headers=caller.service).json
+        query = "?limit=3&kind=deduction" + (f"&cursor={cursor}" if cursor else "")
+        page = caller.client.get(
+            f"/v1/orgs/{org.id}/transactions{query}", headers=caller.service
+        ).json
         seen += [e["order_id"] for e in page["data"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -46,8 +48,12 @@ def test_trial_balance_totals_zero(caller, org):
 
 def test_grants_are_idempotent(caller, org):
     body = {"order_id": "grant-1", "amount": 100, "reason": "welcome"}
-    first = caller.client.post(f"/v1/admin/orgs/{org.id}/grants", json=body, headers=caller.operator)
-    again = caller.client.post(f"/v1/admin/orgs/{org.id}/grants", json=body, headers=caller.operator)
+    first = caller.client.post(
+        f"/v1/admin/orgs/{org.id}/grants", json=body, headers=caller.operator
+    )
+    again = caller.client.post(
+        f"/v1/admin/orgs/{org.id}/grants", json=body, headers=caller.operator
+    )
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json == first.json
     assert again.headers["Idempotent-Replayed"] == "true"

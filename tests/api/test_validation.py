@@ -12,7 +12,9 @@ def funded(caller, org):
 
 
 def entry_count(caller, org):
-    return len(caller.client.get(f"/v1/orgs/{org.id}/transactions", headers=caller.service).json["data"])
+    return len(
+        caller.client.get(f"/v1/orgs/{org.id}/transactions", headers=caller.service).json["data"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,7 +77,9 @@ def test_every_error_has_the_envelope_and_a_request_id(caller, org):
 
 def test_list_limits_are_checked(caller, org):
     for limit in (0, 201, "x"):
-        r = caller.client.get(f"/v1/orgs/{org.id}/transactions?limit={limit}", headers=caller.service)
+        r = caller.client.get(
+            f"/v1/orgs/{org.id}/transactions?limit={limit}", headers=caller.service
+        )
         assert r.status_code == 422
     r = caller.client.get(f"/v1/orgs/{org.id}/transactions?cursor=%%%", headers=caller.service)
     assert r.status_code == 422
@@ -100,4 +104,6 @@ def test_text_the_database_cannot_store_is_422(caller, funded, extra):
 def test_a_nul_in_a_query_is_422(caller, funded):
     r = caller.client.get(f"/v1/orgs/{funded.id}/transactions?kind=%00", headers=caller.service)
     assert r.status_code == 422
-    assert r.json["error"]["details"]["fields"] == {"kind": ["contains characters that cannot be stored"]}
+    assert r.json["error"]["details"]["fields"] == {
+        "kind": ["contains characters that cannot be stored"]
+    }

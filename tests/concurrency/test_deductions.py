@@ -50,11 +50,15 @@ def test_concurrent_reversals_never_return_more_than_was_deducted(
     deduction = caller.deduct(org, 100).json
 
     def reverse(i):
-        return app.test_client().post(
-            f"/v1/orgs/{org.id}/deductions/{deduction['id']}/reversals",
-            json={"order_id": new_order_id("rev"), "amount": 30},
-            headers=caller.service,
-        ).status_code
+        return (
+            app.test_client()
+            .post(
+                f"/v1/orgs/{org.id}/deductions/{deduction['id']}/reversals",
+                json={"order_id": new_order_id("rev"), "amount": 30},
+                headers=caller.service,
+            )
+            .status_code
+        )
 
     statuses = run_threads(10, reverse)
 

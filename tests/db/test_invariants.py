@@ -46,7 +46,8 @@ def test_an_unbalanced_entry_is_refused_at_commit(app_ctx, funded, verify_ledger
     verify_ledger()
 
 
-def test_postings_and_entries_cannot_be_updated_or_deleted(app_ctx, funded):
+def test_postings_and_entries_cannot_be_updated_or_deleted(app_ctx, caller, funded):
+    caller.deduct(funded, 10)  # so that lot allocations exist too
     for statement in (
         "UPDATE postings SET amount = amount + 1",
         "DELETE FROM postings",
@@ -62,7 +63,9 @@ def test_postings_and_entries_cannot_be_updated_or_deleted(app_ctx, funded):
 def test_a_wallet_cannot_go_negative(app_ctx, funded):
     with pytest.raises(IntegrityError, match="ck_ledger_accounts_balance_nonnegative"):
         db.session.execute(
-            text("UPDATE ledger_accounts SET balance = -1 WHERE org_id = :o AND kind = 'available'"),
+            text(
+                "UPDATE ledger_accounts SET balance = -1 WHERE org_id = :o AND kind = 'available'"
+            ),
             {"o": funded.id},
         )
     db.session.rollback()
@@ -80,12 +83,18 @@ def test_a_lot_cannot_go_negative_or_above_its_amount(app_ctx, funded):
 def test_a_zero_posting_is_refused(app_ctx, funded):
     wallet, revenue = _wallet_and_revenue(funded.id)
     entry = db.session.execute(
-        text("INSERT INTO journal_entries (org_id, kind, currency) VALUES (:o, 'x', 'KRW') RETURNING id"),
+        text(
+            "INSERT INTO journal_entries (org_id, kind, currency) "
+            "VALUES (:o, 'x', 'KRW') RETURNING id"
+        ),
         {"o": funded.id},
     ).scalar_one()
     with pytest.raises(IntegrityError, match="ck_postings_amount_nonzero"):
         db.session.execute(
-            text("INSERT INTO postings (entry_id, account_id, currency, amount) VALUES (:e, :w, 'KRW', 0)"),
+            text(
+                "INSERT INTO postings (entry_id, account_id, currency, amount) "
+                "VALUES (:e, :w, 'KRW', 0)"
+            ),
             {"e": entry, "w": wallet},
         )
     db.session.rollback()
@@ -94,12 +103,18 @@ def test_a_zero_posting_is_refused(app_ctx, funded):
 def test_a_posting_in_another_currency_than_its_account_is_refused(app_ctx, funded):
     wallet, _ = _wallet_and_revenue(funded.id)
     entry = db.session.execute(
-        text("INSERT INTO journal_entries (org_id, kind, currency) VALUES (:o, 'x', 'USD') RETURNING id"),
+        text(
+            "INSERT INTO journal_entries (org_id, kind, currency) "
+            "VALUES (:o, 'x', 'USD') RETURNING id"
+        ),
         {"o": funded.id},
     ).scalar_one()
     with pytest.raises(IntegrityError, match="fk_postings_account_currency"):
         db.session.execute(
-            text("INSERT INTO postings (entry_id, account_id, currency, amount) VALUES (:e, :w, 'USD', 5)"),
+            text(
+                "INSERT INTO postings (entry_id, account_id, currency, amount) "
+                "VALUES (:e, :w, 'USD', 5)"
+            ),
             {"e": entry, "w": wallet},
         )
     db.session.rollback()

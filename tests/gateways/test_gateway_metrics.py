@@ -16,7 +16,9 @@ def sample(client, name, **labels) -> float:
 def test_topups_and_webhooks_are_counted(caller, org, fake_stripe, stripe_webhook):
     client = caller.client
     counted = {
-        "created": lambda: sample(client, "ledger_topups_total", outcome="created", provider="stripe"),
+        "created": lambda: sample(
+            client, "ledger_topups_total", outcome="created", provider="stripe"
+        ),
         "paid": lambda: sample(client, "ledger_topups_total", outcome="paid", provider="stripe"),
         "processed": lambda: sample(
             client, "ledger_webhook_events_total", provider="stripe", result="processed"
@@ -40,5 +42,9 @@ def test_topups_and_webhooks_are_counted(caller, org, fake_stripe, stripe_webhoo
 
     after = {name: read() for name, read in counted.items()}
     assert {name: after[name] - before[name] for name in counted} == {
-        "created": 1, "paid": 1, "processed": 1, "duplicate": 1, "invalid": 1,
+        "created": 1,
+        "paid": 1,
+        "processed": 1,
+        "duplicate": 1,
+        "invalid": 1,
     }

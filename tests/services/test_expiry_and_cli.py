@@ -26,9 +26,11 @@ def test_expired_credit_is_not_spendable_and_expire_lots_moves_it_once(
 
     with app.app_context():
         expiries = db.session.execute(
-            text("SELECT count(*), sum(p.amount) FROM journal_entries e JOIN postings p "
-                 "ON p.entry_id = e.id AND p.balance_after IS NOT NULL "
-                 "WHERE e.org_id = :o AND e.kind = 'expiry'"),
+            text(
+                "SELECT count(*), sum(p.amount) FROM journal_entries e JOIN postings p "
+                "ON p.entry_id = e.id AND p.balance_after IS NOT NULL "
+                "WHERE e.org_id = :o AND e.kind = 'expiry'"
+            ),
             {"o": org.id},
         ).one()
     assert tuple(expiries) == (1, -250)
@@ -45,7 +47,10 @@ def test_verify_command_passes_on_a_sound_ledger_and_fails_otherwise(app, caller
     with app.app_context():
         # Break the ledger behind the engine's back: a wallet that disagrees with its postings.
         db.session.execute(
-            text("UPDATE ledger_accounts SET balance = balance + 1 WHERE org_id = :o AND kind = 'available'"),
+            text(
+                "UPDATE ledger_accounts SET balance = balance + 1 "
+                "WHERE org_id = :o AND kind = 'available'"
+            ),
             {"o": org.id},
         )
         db.session.commit()
@@ -57,7 +62,10 @@ def test_verify_command_passes_on_a_sound_ledger_and_fails_otherwise(app, caller
     finally:
         with app.app_context():
             db.session.execute(
-                text("UPDATE ledger_accounts SET balance = balance - 1 WHERE org_id = :o AND kind = 'available'"),
+                text(
+                    "UPDATE ledger_accounts SET balance = balance - 1 "
+                    "WHERE org_id = :o AND kind = 'available'"
+                ),
                 {"o": org.id},
             )
             db.session.commit()
