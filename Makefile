@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format migrate verify expire-lots token bench chaos fuzz clean
+.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,15 +41,18 @@ verify: install
 expire-lots: install
 	$(BIN)/flask ledger expire-lots
 
+resume-refunds: install
+	$(BIN)/flask ledger resume-refunds
+
 lint: install
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check ledger tests
-	$(BIN)/ruff format --check ledger tests
+	$(BIN)/ruff check ledger tests bench migrations config.py
+	$(BIN)/ruff format --check ledger tests bench migrations config.py
 
 format: install
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff format ledger tests
-	$(BIN)/ruff check --fix ledger tests
+	$(BIN)/ruff format ledger tests bench migrations config.py
+	$(BIN)/ruff check --fix ledger tests bench migrations config.py
 
 clean:
 	rm -rf $(VENV) instance/pg instance/test-pg
