@@ -10,7 +10,7 @@ from ledger.api.credits import default_currency
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
 from ledger.api.schemas import GrantCreateSchema, GrantSchema, TrialBalanceSchema
-from ledger.services import grants, organizations, reports
+from ledger.services import grants, reports
 
 blp = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Operators")
 blp.before_request(require_authentication)
@@ -25,7 +25,6 @@ class Grants(MethodView):
     def post(self, body, org_id: uuid.UUID):
         """Grant bonus credit (never refundable)"""
         principal = require_operator()
-        organizations.get_organization(org_id)
         body["currency"] = default_currency(org_id, body.get("currency"))
         return created(grants.grant_credit(org_id=org_id, granted_by=principal.subject, **body))
 

@@ -26,7 +26,7 @@ from ledger.errors import Forbidden, NotFound, Unauthenticated
 from ledger.services.organizations import (
     API_KEY_PREFIX,
     authenticate_api_key,
-    organization_exists,
+    organization_currency,
 )
 
 ORG_ROLES = ("owner", "admin", "member", "viewer")
@@ -117,13 +117,13 @@ def org_access(org_id: uuid.UUID, action: str) -> Principal:
     rights = RIGHTS[action]
     platform_roles = principal.roles & {"operator", "service"}
     if platform_roles:
-        if not organization_exists(org_id):
-            raise NotFound("organisation not found")
+        organization_currency(org_id)  # NotFound if there is none
         if platform_roles & rights["platform"]:
             return principal
         raise Forbidden()
-    if principal.org_id != org_id or not organization_exists(org_id):
+    if principal.org_id != org_id:
         raise NotFound("organisation not found")
+    organization_currency(org_id)
     allowed = (
         principal.scopes & rights["scopes"]
         if principal.is_api_key

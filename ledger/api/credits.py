@@ -27,7 +27,9 @@ blp.before_request(require_authentication)
 
 
 def default_currency(org_id: uuid.UUID, currency: str | None) -> str:
-    return currency or organizations.get_organization(org_id).currency
+    """The asked currency, else the organisation's own (NotFound for no organisation)."""
+    own = organizations.organization_currency(org_id)
+    return currency or own
 
 
 @blp.route("/balance")

@@ -107,8 +107,22 @@ def authenticate_api_key(secret: str) -> ApiKeyIdentity | None:
     return ApiKeyIdentity(row.id, row.org_id, tuple(row.scopes)) if row else None
 
 
-def organization_exists(org_id: uuid.UUID) -> bool:
-    found = db.session.execute(
-        text("SELECT 1 FROM organizations WHERE id = :id"), {"id": org_id}
-    ).first()
-    return found is not None
+# Organisations are never deleted and their currency never changes, so what one request
+# learnt stays true: every later request of this process skips two round trips.
+_currencies: dict[uuid.UUID, str] = {}
+_CURRENCY_CACHE_LIMIT = 100_000
+
+
+def organization_currency(org_id: uuid.UUID) -> str:
+    """The organisation's own currency; NotFound if there is no such organisation."""
+    currency = _currencies.get(org_id)
+    if currency is None:
+        currency = db.session.execute(
+            text("SELECT currency FROM organizations WHERE id = :id"), {"id": org_id}
+        ).scalar()
+        if currency is None:
+            raise NotFound("organisation not found")
+        if len(_currencies) >= _CURRENCY_CACHE_LIMIT:
+            _currencies.clear()
+        _currencies[org_id] = currency
+    return currency
