@@ -31,7 +31,7 @@ class ApiKeys(MethodView):
     def get(self, org_id: uuid.UUID):
         """List API keys, without secrets"""
         org_access(org_id, "manage_keys")
-        return {"data": organizations.list_api_keys(org_id=org_id)}
+        return {"data": organizations.list_api_keys(org_id=org_id), "next_cursor": None}
 
 
 @blp.route("/<uuid:key_id>")

@@ -95,7 +95,9 @@ class ApiKeyCreatedSchema(ApiKeySchema):
     key = fields.String(required=True, metadata={"description": "shown once"})
 
 
-class ApiKeyListSchema(Schema):
+class ApiKeyListSchema(PageSchema):
+    """All of the organisation's keys in one page (an organisation has a handful)."""
+
     data = fields.List(fields.Nested(ApiKeySchema), required=True)
 
 

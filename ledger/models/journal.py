@@ -27,7 +27,10 @@ from ledger.models.base import Base, CreatedAt
 
 class JournalEntry(CreatedAt, Base):
     __tablename__ = "journal_entries"
-    __table_args__ = (Index("ix_journal_entries_org_id_id", "org_id", "id"),)
+    __table_args__ = (
+        # Covers a page of an organisation's entries (kind filter included) by itself.
+        Index("ix_journal_entries_org_id_id", "org_id", "id", postgresql_include=["kind"]),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))

@@ -114,6 +114,7 @@ def test_api_keys_are_listed_without_secrets_and_only_by_owners_and_admins(calle
     secret = key_headers["Authorization"].split()[1]
     assert secret not in listed.get_data(as_text=True)
     assert {"id", "name", "prefix", "scopes"} <= set(listed.json["data"][0])
+    assert listed.json["next_cursor"] is None
     assert (
         caller.client.get(
             f"/v1/orgs/{org.id}/api-keys", headers=caller.user(org, "member")

@@ -1,0 +1,29 @@
+"""entries page index covers kind, so a page is an index-only scan
+
+Revision ID: d5a7c3e9b2f1
+Revises: c4e8f2a9d1b6
+Create Date: 2026-11-21 07:00:00
+
+"""
+
+from alembic import op
+
+revision = "d5a7c3e9b2f1"
+down_revision = "c4e8f2a9d1b6"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.drop_index("ix_journal_entries_org_id_id", table_name="journal_entries")
+    op.create_index(
+        "ix_journal_entries_org_id_id",
+        "journal_entries",
+        ["org_id", "id"],
+        postgresql_include=["kind"],
+    )
+
+
+def downgrade():
+    op.drop_index("ix_journal_entries_org_id_id", table_name="journal_entries")
+    op.create_index("ix_journal_entries_org_id_id", "journal_entries", ["org_id", "id"])
