@@ -100,24 +100,26 @@ def decode_cursor(cursor: str, parse: Callable[[str], Any] = int) -> Any:
 
 # The page's ids come first, from the (org_id, id) INCLUDE (kind) index alone: an
 # index-only scan that never walks other tenants' newer entries, as a scan of the
-# primary key backwards (which the planner may pick for a large tenant) would.
+# primary key backwards (which the planner may pick for a large tenant) would. The
+# entries are then fetched by id (`= ANY`), so a generic plan cannot turn the lookup
+# into a merge join over the whole primary key.
 _ENTRIES = text(
     """
-    WITH page AS MATERIALIZED (
-        SELECT id FROM journal_entries
-        WHERE org_id = :org_id AND id < :before
-          AND (CAST(:kind AS text) IS NULL OR kind = :kind)
-        ORDER BY id DESC
-        LIMIT :limit
-    )
     SELECT e.id, e.kind, e.order_id, e.currency, e.created_at, e.description, e.reference,
            p.amount, p.balance_after
-    FROM page JOIN journal_entries e ON e.id = page.id
+    FROM journal_entries e
     LEFT JOIN LATERAL (
         SELECT sum(p.amount) AS amount, max(p.balance_after) AS balance_after
         FROM postings p JOIN ledger_accounts a ON a.id = p.account_id
         WHERE p.entry_id = e.id AND a.org_id = e.org_id AND a.kind = 'available'
     ) p ON true
+    WHERE e.id = ANY(ARRAY(
+        SELECT id FROM journal_entries
+        WHERE org_id = :org_id AND id < :before
+          AND (CAST(:kind AS text) IS NULL OR kind = :kind)
+        ORDER BY id DESC
+        LIMIT :limit
+    ))
     ORDER BY e.id DESC
     """
 )
