@@ -27,10 +27,6 @@ from ledger.models.base import Base, CreatedAt
 
 class JournalEntry(CreatedAt, Base):
     __tablename__ = "journal_entries"
-    __table_args__ = (
-        # Covers a page of an organisation's entries (kind filter included) by itself.
-        Index("ix_journal_entries_org_id_id", "org_id", "id", postgresql_include=["kind"]),
-    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"))
@@ -49,6 +45,18 @@ class JournalEntry(CreatedAt, Base):
         ForeignKey("refund_requests.id"), index=True
     )
     created_at: Mapped[datetime]
+
+
+# A page of an organisation's entries, newest first, kind filter included, from this
+# index alone. NULLS LAST on a NOT NULL column is deliberate: the primary key cannot
+# give that order, so the planner never walks it backwards through other tenants'
+# newer entries to find a large tenant's page.
+Index(
+    "ix_journal_entries_org_id_id",
+    JournalEntry.org_id,
+    JournalEntry.id.desc().nulls_last(),
+    postgresql_include=["kind"],
+)
 
 
 class Posting(Base):

@@ -98,9 +98,9 @@ def decode_cursor(cursor: str, parse: Callable[[str], Any] = int) -> Any:
         raise ValidationFailed("the cursor is not valid", field="cursor") from e
 
 
-# The page's ids come first, from the (org_id, id) INCLUDE (kind) index alone: an
-# index-only scan that never walks other tenants' newer entries, as a scan of the
-# primary key backwards (which the planner may pick for a large tenant) would. The
+# The page's ids come first, from the (org_id, id DESC NULLS LAST) INCLUDE (kind) index
+# alone; the primary key cannot give `id DESC NULLS LAST`, so the planner never walks it
+# backwards through other tenants' newer entries (as it did for a large tenant). The
 # entries are then fetched by id (`= ANY`), so a generic plan cannot turn the lookup
 # into a merge join over the whole primary key.
 _ENTRIES = text(
@@ -117,7 +117,7 @@ _ENTRIES = text(
         SELECT id FROM journal_entries
         WHERE org_id = :org_id AND id < :before
           AND (CAST(:kind AS text) IS NULL OR kind = :kind)
-        ORDER BY id DESC
+        ORDER BY id DESC NULLS LAST
         LIMIT :limit
     ))
     ORDER BY e.id DESC
