@@ -25,6 +25,16 @@ class Result:
     def throughput(self) -> float:
         return self.requests * self.per_request / self.seconds
 
+    def __add__(self, other: "Result") -> "Result":
+        """Two runs of the same scenario as one."""
+        return Result(
+            self.requests + other.requests,
+            self.seconds + other.seconds,
+            self.latencies_ms + other.latencies_ms,
+            self.statuses + other.statuses,
+            self.per_request,
+        )
+
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else 0.0
