@@ -23,9 +23,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models.base import Base
 
-WALLET_KINDS = ("available", "held")
-
-
 class LedgerAccount(Base):
     __tablename__ = "ledger_accounts"
     __table_args__ = (
