@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models.base import Base
 
+
 class LedgerAccount(Base):
     __tablename__ = "ledger_accounts"
     __table_args__ = (
