@@ -67,6 +67,10 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    # Nothing listens there: a test that forgot its gateway fake fails at once, locally,
+    # instead of reaching for the real gateway.
+    STRIPE_API_BASE = "http://127.0.0.1:9"
+    PORTONE_API_BASE = "http://127.0.0.1:9"
     JWT_SECRET = "test-jwt-secret"
     STRIPE_SECRET_KEY = "sk_test_fake"
     STRIPE_WEBHOOK_SECRET = "whsec_test_stripe_secret"

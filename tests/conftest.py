@@ -16,7 +16,8 @@ from tests.database import create_database, drop_database
 from tests.helpers import Caller
 
 # The fake Stripe API and its fixtures (`fake_stripe`, `stripe_webhook`), for any test.
-pytest_plugins = ("tests.fakes.stripe",)
+# The gateway fakes (local HTTP servers speaking Stripe and PortOne) as fixtures.
+pytest_plugins = ("tests.fakes.stripe", "tests.fakes.portone")
 
 
 @pytest.fixture(scope="session")

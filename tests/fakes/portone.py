@@ -22,11 +22,8 @@ changes nothing. Test controls: `pay`, `fail`, `issue_virtual_account`, `ready`,
 (a cancel made in PortOne's console), `fail_next`/`hang_next` (faults for the next calls),
 and `requests` (what the adapter sent).
 
-Use from any test module or conftest:
-
-    from tests.fakes.portone import portone, portone_server  # noqa: F401 (fixtures)
-
-then take the `portone` fixture: an emptied fake with the app's adapter pointed at it.
+`tests/conftest.py` loads this module as a plugin, so any test can take the `portone`
+fixture: an emptied fake with the app's adapter pointed at it.
 """
 
 import json
