@@ -140,6 +140,14 @@ class NotRefundable(LedgerError):
     message = "this top-up cannot be refunded"
 
 
+class ProviderUnavailable(LedgerError):
+    """The gateway's keys are not configured, so it is off."""
+
+    code = "provider_unavailable"
+    http_status = 422
+    message = "this payment provider is not available"
+
+
 class GatewayUnavailable(LedgerError):
     """The payment gateway did not answer, or answered with a server error."""
 

@@ -159,6 +159,8 @@ def _decode_jwt(token: str) -> dict:
         raise Unauthenticated("the token is not valid") from e
     try:
         if header.get("alg") == "HS256":
+            if not config.get("JWT_SECRET"):
+                raise Unauthenticated("HS256 tokens are not accepted here")
             decoded = jwt.decode(
                 token, OctKey.import_key(config["JWT_SECRET"]), algorithms=["HS256"]
             )

@@ -82,6 +82,12 @@ class PortOneGateway(gw.PaymentGateway):
 
     name = "portone"
     currencies = frozenset({"KRW"})
+    required_settings = (
+        "PORTONE_API_SECRET",
+        "PORTONE_WEBHOOK_SECRET",
+        "PORTONE_STORE_ID",
+        "PORTONE_CHANNEL_KEY",
+    )
 
     def __init__(
         self,
