@@ -157,4 +157,5 @@ def test_development_says_which_defaults_it_uses(database_url, caplog):
     with caplog.at_level("WARNING", logger="ledger.settings"):
         app = create_app(dev)
     assert app.config["JWT_SECRET"] == DEVELOPMENT_DEFAULTS["JWT_SECRET"]
-    assert "JWT_SECRET" in caplog.text and "STRIPE_WEBHOOK_SECRET" in caplog.text
+    assert "JWT_SECRET" in caplog.text
+    assert "STRIPE_WEBHOOK_SECRET" in caplog.text
