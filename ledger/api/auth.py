@@ -48,6 +48,12 @@ RIGHTS: dict[str, dict[str, frozenset[str]]] = {
         "scopes": frozenset({"credits:deduct"}),
         "platform": frozenset({"operator", "service"}),
     },
+    # Reversing a charge is the platform's correction, never the organisation's own.
+    "reverse": {
+        "org_roles": frozenset(),
+        "scopes": frozenset(),
+        "platform": frozenset({"operator", "service"}),
+    },
     "refund": {
         "org_roles": frozenset({"owner", "admin"}),
         "scopes": frozenset(),

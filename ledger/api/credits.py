@@ -92,7 +92,7 @@ class Reversals(MethodView):
     @document_errors(blp, 401, 403, 404, 422)
     def post(self, body, org_id: uuid.UUID, deduction_id: int):
         """Reverse (part of) a deduction; credit returns to its lots"""
-        org_access(org_id, "deduct")
+        org_access(org_id, "reverse")
         return created(
             deductions.reverse_deduction(org_id=org_id, deduction_id=deduction_id, **body)
         )
