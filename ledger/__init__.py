@@ -4,6 +4,7 @@ from flask import Flask
 
 from ledger.api import register_blueprints
 from ledger.api.errors import register_error_handlers
+from ledger.api.limits import register_limits
 from ledger.api.observability import register_observability
 from ledger.api.request_id import register_request_id
 from ledger.cli import ledger_cli
@@ -19,6 +20,7 @@ def create_app(config: object | None = None) -> Flask:
     _init_extensions(app)
     register_request_id(app)
     register_observability(app)
+    register_limits(app)
     register_blueprints(app, api)
     register_error_handlers(app)
     app.cli.add_command(ledger_cli)

@@ -28,6 +28,13 @@ class ValidationFailed(LedgerError):
     message = "the request is not valid"
 
 
+class InvalidMetadata(ValidationFailed):
+    """`metadata` is not a small flat object of strings, finite numbers and booleans."""
+
+    code = "invalid_metadata"
+    message = "the metadata is not valid"
+
+
 class Unauthenticated(LedgerError):
     """No token, or a token that is malformed, expired, revoked or badly signed."""
 

@@ -5,10 +5,11 @@ from collections.abc import Mapping
 from marshmallow import RAISE, Schema, ValidationError, fields, post_dump, pre_load, validate
 
 from ledger.api.errors import ErrorBodySchema
-from ledger.api.fields import Amount, Currency, OrderId
+from ledger.api.fields import Amount, Currency, ExpiresAt, OrderId
+from ledger.api.metadata import Metadata, validation_failure
+from ledger.domain.entries import ENTRY_KINDS
 from ledger.domain.refunds import TRANSITIONS as REFUND_TRANSITIONS
 from ledger.domain.topups import TRANSITIONS as TOPUP_TRANSITIONS
-from ledger.errors import ValidationFailed
 from ledger.gateways import GATEWAYS
 from ledger.services.deductions import RejectedItem
 from ledger.services.organizations import API_KEY_SCOPES
@@ -123,7 +124,7 @@ class BalanceSchema(Schema):
 
 
 class EntryListArgsSchema(ListArgsSchema):
-    kind = fields.String(validate=validate.Length(min=1, max=50))
+    kind = fields.String(validate=validate.OneOf(ENTRY_KINDS))
 
 
 class EntrySchema(Schema):
@@ -136,6 +137,7 @@ class EntrySchema(Schema):
     created_at = fields.DateTime(required=True)
     description = fields.String(allow_none=True, required=True)
     reference = fields.String(allow_none=True, required=True)
+    metadata = fields.Dict(allow_none=True, required=True)
 
 
 class EntryPageSchema(PageSchema):
@@ -151,7 +153,7 @@ class DeductionCreateSchema(InputSchema):
     currency = Currency()
     description = fields.String(validate=validate.Length(max=500), allow_none=True)
     reference = fields.String(validate=validate.Length(max=200), allow_none=True)
-    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True)
+    metadata = Metadata()
 
 
 class DeductionSchema(Schema):
@@ -183,7 +185,7 @@ class BatchItem(fields.Nested):
             order_id = value.get("order_id") if isinstance(value, dict) else None
             messages = e.messages if isinstance(e.messages, dict) else {"_schema": e.messages}
             return RejectedItem(
-                order_id if isinstance(order_id, str) else None, ValidationFailed(fields=messages)
+                order_id if isinstance(order_id, str) else None, validation_failure(messages)
             )
 
 
@@ -218,7 +220,7 @@ class GrantCreateSchema(InputSchema):
     order_id = OrderId(required=True)
     amount = Amount(required=True)
     currency = Currency()
-    expires_at = fields.AwareDateTime(allow_none=True)
+    expires_at = ExpiresAt(allow_none=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 

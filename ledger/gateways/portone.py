@@ -36,6 +36,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -226,7 +227,8 @@ class PortOneGateway(gw.PaymentGateway):
         signatures = headers.get("webhook-signature")
         if not (event_id and timestamp and signatures):
             raise InvalidSignature("missing webhook-id, webhook-timestamp or webhook-signature")
-        if not timestamp.isdigit():
+        # ASCII digits only: str.isdigit() also takes "²" and 5,000-digit runs int() refuses.
+        if not re.fullmatch(r"[0-9]{1,12}", timestamp):
             raise InvalidSignature("webhook-timestamp is not a Unix time")
         if abs(clock.now().timestamp() - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
             raise InvalidSignature("webhook-timestamp is outside the 5-minute tolerance")
