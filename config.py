@@ -39,9 +39,10 @@ class Config:
         "pool_pre_ping": True,
     }
     EMBEDDED_DB_DIR = _env("EMBEDDED_DB_DIR")  # default: <instance>/pg
-    # Longest wait for a row lock, and for any one statement; then `503 busy`.
+    # Longest wait for a row lock, for any one statement (0: none, for long maintenance
+    # commands), and for a free pooled connection; then `503 busy`.
     DB_LOCK_TIMEOUT_MS = int(_env("DB_LOCK_TIMEOUT_MS", "3000"))
-    DB_STATEMENT_TIMEOUT_MS = int(_env("DB_STATEMENT_TIMEOUT_MS", "15000"))
+    DB_STATEMENT_TIMEOUT_MS = int(_env("DB_STATEMENT_TIMEOUT_MS", "30000"))
     DB_POOL_TIMEOUT_SECONDS = float(_env("DB_POOL_TIMEOUT_SECONDS", "3"))
     MAX_BODY_BYTES = int(_env("MAX_BODY_BYTES", str(1024 * 1024)))
 

@@ -3,6 +3,7 @@
 from flask import Flask
 
 from ledger.api import register_blueprints
+from ledger.api.busy import register_busy_handlers
 from ledger.api.errors import register_error_handlers
 from ledger.api.limits import register_limits
 from ledger.api.observability import register_observability
@@ -23,6 +24,7 @@ def create_app(config: object | None = None) -> Flask:
     register_limits(app)
     register_blueprints(app, api)
     register_error_handlers(app)
+    register_busy_handlers(app)
     app.cli.add_command(ledger_cli)
     return app
 
