@@ -2,7 +2,8 @@
 and `GET /metrics`.
 
 Routes are labelled by their URL rule (`/v1/orgs/<uuid:org_id>/deductions`), never by
-the raw path, so the number of series stays bounded.
+the raw path (unknown paths are `unmatched`), and unknown methods are `other`, so the
+number of series stays bounded.
 """
 
 import json
@@ -16,6 +17,9 @@ from ledger import metrics
 log = logging.getLogger("ledger.requests")
 
 blp = Blueprint("observability", __name__)
+
+# Any other method a client invents is counted under "other": labels stay bounded.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 @blp.get("/metrics")
@@ -31,8 +35,9 @@ def _start_timer() -> None:
 def _observe(response: Response) -> Response:
     seconds = time.perf_counter() - g.get("started_at", time.perf_counter())
     route = request.url_rule.rule if request.url_rule else "unmatched"
-    metrics.REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    metrics.REQUEST_SECONDS.labels(request.method, route).observe(seconds)
+    method = request.method if request.method in KNOWN_METHODS else "other"
+    metrics.REQUESTS.labels(method, route, str(response.status_code)).inc()
+    metrics.REQUEST_SECONDS.labels(method, route).observe(seconds)
     org_id = (request.view_args or {}).get("org_id")
     log.info(
         json.dumps(
