@@ -45,6 +45,8 @@ class Config:
     DB_STATEMENT_TIMEOUT_MS = int(_env("DB_STATEMENT_TIMEOUT_MS", "30000"))
     DB_POOL_TIMEOUT_SECONDS = float(_env("DB_POOL_TIMEOUT_SECONDS", "3"))
     MAX_BODY_BYTES = int(_env("MAX_BODY_BYTES", str(1024 * 1024)))
+    # gunicorn: a client silent this long mid-request loses its connection (and thread).
+    CLIENT_READ_TIMEOUT_SECONDS = int(_env("CLIENT_READ_TIMEOUT_SECONDS", "10"))
 
     JWT_SECRET = _env("JWT_SECRET")
     JWT_JWKS_URL = _env("JWT_JWKS_URL")

@@ -10,10 +10,12 @@ from ledger.api.observability import register_observability
 from ledger.api.request_id import register_request_id
 from ledger.cli import ledger_cli
 from ledger.extensions import api, db, migrate
+from ledger.logs import configure_logging
 from ledger.settings import apply_settings
 
 
 def create_app(config: object | None = None) -> Flask:
+    configure_logging()
     app = Flask(__name__)
     app.config.from_object(config or "config.Config")
     apply_settings(app)

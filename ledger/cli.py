@@ -52,7 +52,10 @@ def token_command(org_id, role, operator, service, sub, ttl):
     if not roles and not org_id:
         raise click.UsageError("give --org ID, --operator or --service")
     if org_id:
-        uuid.UUID(org_id)
+        try:
+            uuid.UUID(org_id)
+        except ValueError as e:
+            raise click.ClickException(f"--org {org_id!r} is not an organisation id") from e
     click.echo(
         mint_token(
             current_app.config,

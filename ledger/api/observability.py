@@ -6,7 +6,6 @@ the raw path (unknown paths are `unmatched`), and unknown methods are `other`, s
 number of series stays bounded.
 """
 
-import json
 import logging
 import time
 
@@ -40,32 +39,19 @@ def _observe(response: Response) -> Response:
     metrics.REQUEST_SECONDS.labels(method, route).observe(seconds)
     org_id = (request.view_args or {}).get("org_id")
     log.info(
-        json.dumps(
-            {
-                "request_id": g.get("request_id"),
-                "method": request.method,
-                "route": route,
-                "status": response.status_code,
-                "duration_ms": round(seconds * 1000, 2),
-                "org_id": str(org_id) if org_id else None,
-            }
-        )
+        "request",
+        extra={
+            "method": method,
+            "route": route,
+            "status": response.status_code,
+            "duration_ms": round(seconds * 1000, 2),
+            "org_id": str(org_id) if org_id else None,
+        },
     )
     return response
 
 
-def _log_to_stderr() -> None:
-    """Request lines go to stderr as they are (already JSON), whatever the root logger does."""
-    if not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
-
-
 def register_observability(app: Flask) -> None:
-    _log_to_stderr()
     app.before_request(_start_timer)
     app.after_request(_observe)
     app.register_blueprint(blp)
