@@ -238,7 +238,6 @@ def _check(app, url: str, orgs: list[str], operations: list[Operation]) -> list[
                 text("SELECT org_id::text, balance FROM ledger_accounts WHERE kind = 'available'")
             ).all()
         )
-        db.session.rollback()
     seen = set()
     for row in written:
         key = (row.org_id, row.kind, row.order_id)

@@ -20,7 +20,8 @@ from ledger.api.schemas import (
     ReversalCreateSchema,
     ReversalSchema,
 )
-from ledger.services import deductions, organizations, reports
+from ledger.book import reports
+from ledger.services import deductions, organizations
 
 blp = Blueprint("credits", __name__, url_prefix="/v1/orgs/<uuid:org_id>", description="Credit")
 blp.before_request(require_authentication)

@@ -16,10 +16,10 @@ import uuid
 
 from sqlalchemy import select, text
 
+from ledger.book import unit_of_work
 from ledger.extensions import db
 from ledger.gateways import get_gateway
 from ledger.models import Organization
-from ledger.services.transaction import atomic
 
 
 def customer_changed(*, provider: str, customer_id: str) -> None:
@@ -40,7 +40,7 @@ def customer_changed(*, provider: str, customer_id: str) -> None:
 
 def _forget_customer(org_id: uuid.UUID, customer_id: str) -> None:
     """Unmap a deleted customer, unless the organisation has moved on to another one."""
-    with atomic():
+    with unit_of_work():
         db.session.execute(
             text(
                 "UPDATE organizations SET stripe_customer_id = NULL "

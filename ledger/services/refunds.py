@@ -36,18 +36,27 @@ from flask import current_app
 from sqlalchemy import select, text
 
 from ledger import clock
+from ledger.book import (
+    REFUND_SHORTFALL,
+    EntryDraft,
+    LotMovement,
+    PostingDraft,
+    Wallet,
+    gateway_clearing,
+    lock_wallets,
+    platform_account,
+    post_entry,
+    transfer,
+    unit_of_work,
+)
+from ledger.book.reports import Page, newest_first
 from ledger.domain import refunds as rules
 from ledger.domain import topups as topup_rules
-from ledger.domain.entries import EntryDraft, LotMovement, PostingDraft, transfer
 from ledger.errors import InvalidState, NotFound
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
 from ledger.models import ExternalRefund, RefundRequest, Topup
-from ledger.services.accounts import REFUND_SHORTFALL, gateway_clearing, platform_account
-from ledger.services.posting import post_entry
-from ledger.services.reports import Page, newest_first
-from ledger.services.transaction import Wallet, atomic, lock_wallets
 
 # Who a request's cancellation is attributed to when the gateway's record forced it.
 CANCELED_BY_GATEWAY = "system:outside-refund"
@@ -76,7 +85,7 @@ def request_refund(
         NotRefundable, RefundAlreadyPending, RefundWindowExpired, CreditConsumed,
         AmountExceedsRefundable: the policy refuses (`domain.refunds.amount_to_refund`).
     """
-    with atomic():
+    with unit_of_work():
         topup = _lock_topup(topup_id, org_id=org_id)
         has_open_request = _lock_open_request(topup.id) is not None
         wallets = lock_wallets(org_id, topup.currency, "available", "held")
@@ -109,7 +118,7 @@ def request_refund(
 
 def cancel_refund(*, org_id: uuid.UUID, request_id: uuid.UUID, canceled_by: str) -> RefundRequest:
     """The advertiser withdraws a pending request; the hold returns to the lot."""
-    with atomic():
+    with unit_of_work():
         request, _ = _lock_request(request_id, org_id=org_id)
         request.status = rules.move(request.status, rules.CANCELED)
         request.canceled_by = canceled_by
@@ -119,7 +128,7 @@ def cancel_refund(*, org_id: uuid.UUID, request_id: uuid.UUID, canceled_by: str)
 
 def reject_refund(*, request_id: uuid.UUID, decided_by: str, reason: str) -> RefundRequest:
     """An operator refuses a pending request; the hold returns to the lot."""
-    with atomic():
+    with unit_of_work():
         request, _ = _lock_request(request_id)
         request.status = rules.move(request.status, rules.REJECTED)
         _decide(request, decided_by, reason)
@@ -157,7 +166,7 @@ def approve_refund(
         NotFound: no such request.
         InvalidState: the request is not pending.
     """
-    with atomic():
+    with unit_of_work():
         request, topup = _lock_request(request_id)
         request.status = rules.move(request.status, rules.PROCESSING)
         _decide(request, decided_by, note)
@@ -189,7 +198,7 @@ def _refund_at_gateway(call: _RefundCall) -> RefundRequest:
 
 def apply_gateway_refund(request_id: uuid.UUID, refund: gw.GatewayRefund) -> RefundRequest:
     """Apply the gateway's record of a request's refund; only a processing request changes."""
-    with atomic():
+    with unit_of_work():
         request, topup = _lock_request(request_id)
         if request.status != rules.PROCESSING:
             return request  # settled or failed already (by a webhook, or an earlier answer)
@@ -204,7 +213,7 @@ def apply_gateway_refund(request_id: uuid.UUID, refund: gw.GatewayRefund) -> Ref
 
 
 def _fail(request_id: uuid.UUID, message: str) -> RefundRequest:
-    with atomic():
+    with unit_of_work():
         request, _ = _lock_request(request_id)
         if request.status == rules.PROCESSING:
             _fail_locked(request, message)
@@ -319,7 +328,7 @@ def sync_refunds(topup_id: uuid.UUID) -> None:
 
 def apply_refunded_total(topup_id: uuid.UUID, gateway_refunded: int) -> None:
     """Book what the gateway's total refunded shows beyond our records (see `reconcile`)."""
-    with atomic():
+    with unit_of_work():
         topup = _lock_topup(topup_id)
         if topup.status not in rules.REFUNDABLE_TOPUP_STATES:
             return  # not credited (nothing to take back), or refunded in full already

@@ -18,19 +18,23 @@ from typing import Any
 from sqlalchemy import select, text
 
 from ledger import clock, metrics
+from ledger.book import (
+    EntryDraft,
+    NewLot,
+    gateway_clearing,
+    idempotency,
+    lock_wallets,
+    post_entry,
+    transfer,
+    unit_of_work,
+)
+from ledger.book.reports import Page, newest_first
 from ledger.domain import topups as rules
-from ledger.domain.entries import EntryDraft, transfer
 from ledger.errors import GatewayRejected, GatewayUnavailable, NotFound, UnsupportedCurrency
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
 from ledger.models import Organization, Topup
-from ledger.services import idempotency
-from ledger.services.accounts import gateway_clearing
-from ledger.services.lots import credit_lot
-from ledger.services.posting import post_entry
-from ledger.services.reports import Page, newest_first
-from ledger.services.transaction import atomic, lock_wallets
 
 # Top-up ids are derived from (organisation, order_id), so a retry after a gateway
 # timeout reaches the gateway with the same idempotency key.
@@ -96,7 +100,7 @@ def create_topup(
             )
         )
     )
-    with atomic():
+    with unit_of_work():
         claim = idempotency.claim(org_id=org_id, kind="topup", order_id=order_id, request=request)
         if claim.replay_of is not None:
             return TopupResult(db.session.get(Topup, uuid.UUID(claim.replay_of)), replayed=True)
@@ -205,7 +209,7 @@ def sync_topup(topup_id: uuid.UUID) -> Topup:
 
 def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
     """Apply the gateway's record to the top-up under its row lock."""
-    with atomic():
+    with unit_of_work():
         topup = db.session.scalar(select(Topup).where(Topup.id == topup_id).with_for_update())
         facts = rules.TopupFacts(
             str(topup.id),
@@ -242,7 +246,7 @@ _OUTCOMES = {"credit": "paid", "fail": "failed", "cancel": "canceled", "flag": "
 def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
     """Put a paid top-up's amount in the wallet as a `paid` lot (top-up row locked)."""
     wallet = lock_wallets(topup.org_id, topup.currency)["available"]
-    posted = post_entry(
+    post_entry(
         EntryDraft(
             kind="topup",
             org_id=topup.org_id,
@@ -257,16 +261,9 @@ def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
             description=f"{topup.provider} top-up",
             reference=payment.id,
             topup_id=topup.id,
+            new_lots=(NewLot(uuid.uuid4(), "paid", topup.amount, topup_id=topup.id),),
         ),
         [wallet],
-    )
-    credit_lot(
-        org_id=topup.org_id,
-        kind="paid",
-        amount=topup.amount,
-        currency=topup.currency,
-        entry_id=posted.id,
-        topup_id=topup.id,
     )
     topup.status = rules.PAID
     topup.paid_at = payment.paid_at or clock.now()

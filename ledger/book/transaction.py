@@ -1,6 +1,6 @@
 """Transactions and wallet locks.
 
-`atomic()` is the unit of work: it commits once at the end, or rolls back on any
+`unit_of_work()` is the unit of work: it commits once at the end, or rolls back on any
 exception. `lock_wallets` takes `SELECT ... FOR UPDATE` on an organisation's wallet
 rows, always in id order, so two transactions never wait on each other in a cycle.
 The `available` wallet's lock also guards the organisation's lots in that currency.
@@ -16,7 +16,7 @@ from ledger.extensions import db
 
 
 @contextlib.contextmanager
-def atomic() -> Iterator[None]:
+def unit_of_work() -> Iterator[None]:
     """Run the block in one transaction: commit at the end, roll back on error."""
     session = db.session
     try:
