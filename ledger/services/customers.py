@@ -24,10 +24,10 @@ from ledger.models import Organization
 
 def customer_changed(*, provider: str, customer_id: str) -> None:
     """Bring our mapping (or the gateway's label) back in line with the gateway's customer."""
-    org_id = db.session.scalar(
-        select(Organization.id).where(Organization.stripe_customer_id == customer_id)
-    )
-    db.session.rollback()  # no transaction stays open across the gateway calls
+    with unit_of_work():  # ends before the gateway calls: no transaction stays open across them
+        org_id = db.session.scalar(
+            select(Organization.id).where(Organization.stripe_customer_id == customer_id)
+        )
     if org_id is None:
         return
     gateway = get_gateway(provider)

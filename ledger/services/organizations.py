@@ -97,13 +97,14 @@ class ApiKeyIdentity:
 
 def authenticate_api_key(secret: str) -> ApiKeyIdentity | None:
     """The live key with this secret, or None."""
-    row = db.session.execute(
-        text(
-            "SELECT id, org_id, scopes FROM api_keys WHERE key_hash = :hash AND revoked_at IS NULL"
-        ),
-        {"hash": hash_api_key(secret)},
-    ).one_or_none()
-    db.session.rollback()  # end the read's transaction: no idle-in-transaction connection
+    with unit_of_work():  # ends the read: no idle-in-transaction connection
+        row = db.session.execute(
+            text(
+                "SELECT id, org_id, scopes FROM api_keys "
+                "WHERE key_hash = :hash AND revoked_at IS NULL"
+            ),
+            {"hash": hash_api_key(secret)},
+        ).one_or_none()
     return ApiKeyIdentity(row.id, row.org_id, tuple(row.scopes)) if row else None
 
 

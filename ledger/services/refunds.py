@@ -166,6 +166,9 @@ def approve_refund(
         NotFound: no such request.
         InvalidState: the request is not pending.
     """
+    # Two units of work on purpose: `processing` is committed before the gateway is
+    # called, so no lock is held while it thinks and a lost answer is finished by
+    # `resume_refunds`; the answer is applied in a second one (`apply_gateway_refund`).
     with unit_of_work():
         request, topup = _lock_request(request_id)
         request.status = rules.move(request.status, rules.PROCESSING)
@@ -239,15 +242,15 @@ def resume_refunds(*, older_than: timedelta) -> ResumeResult:
 
     The age keeps this from racing an approve whose gateway call is still under way.
     """
-    due = db.session.scalars(
-        select(RefundRequest.id)
-        .where(
-            RefundRequest.status == rules.PROCESSING,
-            RefundRequest.updated_at <= clock.now() - older_than,
-        )
-        .order_by(RefundRequest.updated_at)
-    ).all()
-    db.session.rollback()
+    with unit_of_work():
+        due = db.session.scalars(
+            select(RefundRequest.id)
+            .where(
+                RefundRequest.status == rules.PROCESSING,
+                RefundRequest.updated_at <= clock.now() - older_than,
+            )
+            .order_by(RefundRequest.updated_at)
+        ).all()
     counts = {rules.SUCCEEDED: 0, rules.FAILED: 0, rules.PROCESSING: 0}
     errors = []
     for request_id in due:
@@ -268,11 +271,11 @@ def resume_refund(request_id: uuid.UUID) -> RefundRequest:
     refund is asked again with the same key and refundable amount, which the gateway
     cannot turn into a second refund.
     """
-    request = _get_request(request_id)
-    if request.status != rules.PROCESSING:
-        return request
-    call = _refund_call(request, db.session.get(Topup, request.topup_id))
-    db.session.rollback()
+    with unit_of_work():  # ends before the gateway calls: no transaction stays open across them
+        request = _get_request(request_id)
+        if request.status != rules.PROCESSING:
+            return request
+        call = _refund_call(request, db.session.get(Topup, request.topup_id))
     gateway = get_gateway(call.provider)
     try:
         if call.gateway_refund_id:
@@ -280,10 +283,11 @@ def resume_refund(request_id: uuid.UUID) -> RefundRequest:
         apply_refunded_total(call.topup_id, gateway.fetch_payment(call.payment).refunded_amount)
     except gw.GatewayUnavailable:
         return _get_request(request_id)
-    settled = _get_request(request_id)
-    if settled.status != rules.PROCESSING:
+    with unit_of_work():
+        settled = _get_request(request_id)
+        still_processing = settled.status == rules.PROCESSING
+    if not still_processing:
         return settled
-    db.session.rollback()
     return _refund_at_gateway(call)
 
 
@@ -314,13 +318,13 @@ def sync_refunds(topup_id: uuid.UUID) -> None:
     Raises:
         gateways.base.GatewayError: the gateway could not be asked (the webhook is retried).
     """
-    topup = db.session.get(Topup, topup_id)
-    request = _open_request(topup_id)
-    processing = request if request and request.status == rules.PROCESSING else None
-    call = _refund_call(processing, topup) if processing else None
-    ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
-    gateway = get_gateway(topup.provider)
-    db.session.rollback()  # no transaction stays open across the gateway calls
+    with unit_of_work():  # ends before the gateway calls: no transaction stays open across them
+        topup = db.session.get(Topup, topup_id)
+        request = _open_request(topup_id)
+        processing = request if request and request.status == rules.PROCESSING else None
+        call = _refund_call(processing, topup) if processing else None
+        ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
+        gateway = get_gateway(topup.provider)
     if call and call.gateway_refund_id:
         apply_gateway_refund(call.request_id, _fetch_refund(gateway, call))
     apply_refunded_total(topup_id, gateway.fetch_payment(ref).refunded_amount)

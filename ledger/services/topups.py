@@ -82,8 +82,11 @@ def create_topup(
     if earlier is not None:
         return TopupResult(db.session.get(Topup, uuid.UUID(earlier)), replayed=True)
 
-    org = db.session.get(Organization, org_id)
-    db.session.rollback()  # no transaction stays open across the gateway call
+    with unit_of_work():  # ends before the gateway call: no transaction stays open across it
+        org = db.session.get(Organization, org_id)
+        organization = gw.OrganizationRef(
+            org.id, org.name, org.billing_email, org.stripe_customer_id
+        )
     topup_id = topup_id_for(org_id, order_id)
     created = _call_gateway(
         lambda: gateway.create_payment(
@@ -93,9 +96,7 @@ def create_topup(
                 amount=amount,
                 currency=currency,
                 order_name=f"Prepaid credit {order_id}",
-                organization=gw.OrganizationRef(
-                    org.id, org.name, org.billing_email, org.stripe_customer_id
-                ),
+                organization=organization,
                 checkout=checkout,
             )
         )
@@ -166,28 +167,28 @@ def list_topups(
 
 def confirm_topup(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> Topup:
     """Ask the gateway now and credit the top-up if it is paid (same path as webhooks)."""
-    get_topup(org_id=org_id, topup_id=topup_id)
-    db.session.rollback()
+    with unit_of_work():
+        get_topup(org_id=org_id, topup_id=topup_id)
     return sync_topup(topup_id)
 
 
 def find_topup_id(provider: str, ref: gw.PaymentRef, topup_hint: str | None) -> uuid.UUID | None:
     """The top-up a gateway event is about: by payment id, checkout id, then the hint."""
-    row = db.session.execute(
-        text(
-            "SELECT id FROM topups WHERE provider = :provider AND ("
-            " (CAST(:payment_id AS text) IS NOT NULL AND gateway_payment_id = :payment_id) OR"
-            " (CAST(:checkout_id AS text) IS NOT NULL AND gateway_checkout_id = :checkout_id) OR"
-            " (CAST(:hint AS text) IS NOT NULL AND CAST(id AS text) = :hint)) LIMIT 1"
-        ),
-        {
-            "provider": provider,
-            "payment_id": ref.payment_id,
-            "checkout_id": ref.checkout_id,
-            "hint": topup_hint,
-        },
-    ).first()
-    db.session.rollback()
+    with unit_of_work():
+        row = db.session.execute(
+            text(
+                "SELECT id FROM topups WHERE provider = :provider AND ("
+                " (CAST(:payment_id AS text) IS NOT NULL AND gateway_payment_id = :payment_id) OR"
+                " (CAST(:checkout_id AS text) IS NOT NULL AND gateway_checkout_id = :checkout_id)"
+                " OR (CAST(:hint AS text) IS NOT NULL AND CAST(id AS text) = :hint)) LIMIT 1"
+            ),
+            {
+                "provider": provider,
+                "payment_id": ref.payment_id,
+                "checkout_id": ref.checkout_id,
+                "hint": topup_hint,
+            },
+        ).first()
     return row.id if row else None
 
 
@@ -197,12 +198,12 @@ def sync_topup(topup_id: uuid.UUID) -> Topup:
     Raises:
         GatewayUnavailable: the gateway did not answer (nothing changes; retry later).
     """
-    topup = db.session.get(Topup, topup_id)
-    if topup is None:
-        raise NotFound("top-up not found")
-    ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
-    gateway = get_gateway(topup.provider)
-    db.session.rollback()  # no transaction stays open across the gateway call
+    with unit_of_work():  # ends before the gateway call: no transaction stays open across it
+        topup = db.session.get(Topup, topup_id)
+        if topup is None:
+            raise NotFound("top-up not found")
+        ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
+        gateway = get_gateway(topup.provider)
     payment = _call_gateway(lambda: gateway.fetch_payment(ref))
     return apply_payment(topup_id, payment)
 
