@@ -27,7 +27,7 @@ from sqlalchemy import text
 from bench import seed
 from bench.ceiling import conninfo
 from config import Config
-from ledger import create_app
+from ledger.app import create_app
 from ledger.cli import mint_token
 from ledger.extensions import db
 from tests.database import create_database, drop_database

@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from bench import ceiling, load, seed
 from config import Config
-from ledger import create_app
+from ledger.app import create_app
 from ledger.book import REVENUE, platform_account, unit_of_work
 from ledger.book.reports import encode_cursor
 from ledger.book.verify import run_checks

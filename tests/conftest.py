@@ -8,7 +8,8 @@ import flask_migrate
 import pytest
 
 from config import TestConfig
-from ledger import clock, create_app
+from ledger import clock
+from ledger.app import create_app
 from ledger.book.accounts import forget_cached_accounts
 from ledger.book.verify import run_checks
 from ledger.extensions import db

@@ -8,7 +8,7 @@ top-up `pending` and flags it for an operator.
 
 from dataclasses import dataclass
 
-from ledger.gateways.base import (
+from ledger.domain.payments import (
     PAYMENT_CANCELED,
     PAYMENT_FAILED,
     PAYMENT_PAID,

@@ -61,9 +61,9 @@ def findings_in(source: str) -> list[tuple[int, str, str]]:
                 for arg in ast.walk(node):
                     if isinstance(arg, ast.Call) and _name(arg.func) in MODELS:
                         found.append((node.lineno, "orm", f"{func}({_name(arg.func)}(...))"))
-            if func in {"insert", "update", "delete"} and node.args:
-                if _name(node.args[0]) in MODELS:
-                    found.append((node.lineno, "orm", f"{func}({_name(node.args[0])})"))
+            table = _name(node.args[0]) if node.args else None
+            if func in {"insert", "update", "delete"} and table in MODELS:
+                found.append((node.lineno, "orm", f"{func}({table})"))
         elif isinstance(node, ast.Assign | ast.AugAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
@@ -98,7 +98,7 @@ def test_only_the_core_writes_the_books():
 
 
 def test_the_scan_sees_each_way_of_writing():
-    source = '''
+    source = """
 db.session.execute(text("UPDATE ledger_accounts SET balance = 0"))
 db.session.execute(text("insert into lots (id) values (1)"))
 db.session.execute(text("DELETE FROM lot_allocations"))
@@ -111,7 +111,7 @@ db.session.rollback()
 from ledger.book.engine import _POST
 from ledger.book import engine
 engine._POST
-'''
+"""
     kinds = [kind for _, kind, _ in findings_in(source)]
     assert kinds.count("sql") == 3
     assert kinds.count("orm") == 4
@@ -120,10 +120,10 @@ engine._POST
 
 
 def test_reads_and_other_tables_are_not_findings():
-    source = '''
+    source = """
 db.session.execute(text("SELECT balance FROM ledger_accounts WHERE id = 1 FOR UPDATE"))
 db.session.execute(text("UPDATE topups SET status = 'paid'"))
 db.session.add(Topup(id=1))
 topup.status = "paid"
-'''
+"""
     assert findings_in(source) == []
