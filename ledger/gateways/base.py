@@ -34,19 +34,8 @@ from ledger.domain.payments import (  # noqa: F401
     GatewayPayment,
 )
 
-
-class GatewayError(Exception):
-    """The gateway refused the request definitively."""
-
-    def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.http_status = http_status
-
-
-class GatewayUnavailable(GatewayError):
-    """No usable answer (timeout, connection error, 5xx): the outcome is unknown."""
+# One error tree for every path: the adapters raise ledger.errors' gateway errors.
+from ledger.errors import GatewayError, GatewayUnavailable  # noqa: F401
 
 
 @dataclass(frozen=True)

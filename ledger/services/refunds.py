@@ -52,7 +52,7 @@ from ledger.book import (
 from ledger.book.reports import Page, newest_first
 from ledger.domain import refunds as rules
 from ledger.domain import topups as topup_rules
-from ledger.errors import InvalidState, NotFound
+from ledger.errors import GatewayError, GatewayUnavailable, NotFound
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
@@ -192,9 +192,9 @@ def _refund_at_gateway(call: _RefundCall) -> RefundRequest:
             reason=call.reason,
             refundable_before=call.refundable_before,
         )
-    except gw.GatewayUnavailable:
+    except GatewayUnavailable:
         return _get_request(call.request_id)
-    except gw.GatewayError as e:
+    except GatewayError as e:
         return _fail(call.request_id, e.message)
     return apply_gateway_refund(call.request_id, refund)
 
@@ -256,7 +256,7 @@ def resume_refunds(*, older_than: timedelta) -> ResumeResult:
     for request_id in due:
         try:
             counts[resume_refund(request_id).status] += 1
-        except gw.GatewayError as e:
+        except GatewayError as e:
             errors.append(f"{request_id}: {e.message}")
     return ResumeResult(
         counts[rules.SUCCEEDED], counts[rules.FAILED], counts[rules.PROCESSING], tuple(errors)
@@ -281,7 +281,7 @@ def resume_refund(request_id: uuid.UUID) -> RefundRequest:
         if call.gateway_refund_id:
             return apply_gateway_refund(request_id, _fetch_refund(gateway, call))
         apply_refunded_total(call.topup_id, gateway.fetch_payment(call.payment).refunded_amount)
-    except gw.GatewayUnavailable:
+    except GatewayUnavailable:
         return _get_request(request_id)
     with unit_of_work():
         settled = _get_request(request_id)
@@ -316,7 +316,7 @@ def sync_refunds(topup_id: uuid.UUID) -> None:
     """Bring the top-up's refunds in line with the gateway's record of them.
 
     Raises:
-        gateways.base.GatewayError: the gateway could not be asked (the webhook is retried).
+        GatewayError: the gateway could not be asked (the webhook is retried).
     """
     with unit_of_work():  # ends before the gateway calls: no transaction stays open across them
         topup = db.session.get(Topup, topup_id)
@@ -592,8 +592,6 @@ def _settle(
 
 def _add_refunded(topup: Topup, amount: int) -> None:
     new_status = topup_rules.status_after_refund(topup.amount, topup.refunded_amount + amount)
-    if not topup_rules.can_move(topup.status, new_status):
-        raise InvalidState(f"a {topup.status} top-up cannot become {new_status}")
+    topup.status = topup_rules.move(topup.status, new_status)
     topup.refunded_amount += amount
-    topup.status = new_status
     topup.updated_at = clock.now()

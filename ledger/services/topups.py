@@ -30,7 +30,7 @@ from ledger.book import (
 )
 from ledger.book.reports import Page, newest_first
 from ledger.domain import topups as rules
-from ledger.errors import GatewayRejected, GatewayUnavailable, NotFound, UnsupportedCurrency
+from ledger.errors import NotFound, UnsupportedCurrency
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
@@ -68,7 +68,7 @@ def create_topup(
     Raises:
         UnsupportedCurrency: the gateway does not take this currency (nothing is called).
         IdempotencyConflict: `order_id` was used for a different top-up.
-        GatewayUnavailable, GatewayRejected: the gateway call failed (nothing is written).
+        GatewayUnavailable, GatewayError: the gateway call failed (nothing is written).
     """
     gateway = get_gateway(provider)
     if currency not in gateway.currencies:
@@ -88,17 +88,15 @@ def create_topup(
             org.id, org.name, org.billing_email, org.stripe_customer_id
         )
     topup_id = topup_id_for(org_id, order_id)
-    created = _call_gateway(
-        lambda: gateway.create_payment(
-            gw.PaymentRequest(
-                topup_id=topup_id,
-                order_id=order_id,
-                amount=amount,
-                currency=currency,
-                order_name=f"Prepaid credit {order_id}",
-                organization=organization,
-                checkout=checkout,
-            )
+    created = gateway.create_payment(
+        gw.PaymentRequest(
+            topup_id=topup_id,
+            order_id=order_id,
+            amount=amount,
+            currency=currency,
+            order_name=f"Prepaid credit {order_id}",
+            organization=organization,
+            checkout=checkout,
         )
     )
     with unit_of_work():
@@ -136,16 +134,6 @@ def _remember_customer(org_id: uuid.UUID, customer_id: str) -> None:
         ),
         {"customer": customer_id, "org_id": org_id},
     )
-
-
-def _call_gateway(call):
-    """Run a gateway call, turning its errors into the API's."""
-    try:
-        return call()
-    except gw.GatewayUnavailable as e:
-        raise GatewayUnavailable(e.message) from e
-    except gw.GatewayError as e:
-        raise GatewayRejected(e.message, gateway_code=e.code) from e
 
 
 def get_topup(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> Topup:
@@ -204,7 +192,7 @@ def sync_topup(topup_id: uuid.UUID) -> Topup:
             raise NotFound("top-up not found")
         ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
         gateway = get_gateway(topup.provider)
-    payment = _call_gateway(lambda: gateway.fetch_payment(ref))
+    payment = gateway.fetch_payment(ref)
     return apply_payment(topup_id, payment)
 
 
@@ -226,11 +214,11 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
         if decision.action == "credit":
             _credit(topup, payment)
         elif decision.action == "fail":
-            topup.status = rules.FAILED
+            topup.status = rules.move(topup.status, rules.FAILED)
             topup.failure_code = payment.failure_code
             topup.failure_message = payment.failure_message
         elif decision.action == "cancel":
-            topup.status = rules.CANCELED
+            topup.status = rules.move(topup.status, rules.CANCELED)
         elif decision.action == "flag":
             topup.flagged_reason = decision.reason
         if decision.action != "none":
@@ -266,7 +254,7 @@ def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
         ),
         [wallet],
     )
-    topup.status = rules.PAID
+    topup.status = rules.move(topup.status, rules.PAID)
     topup.paid_at = payment.paid_at or clock.now()
     topup.flagged_reason = None
     topup.failure_code = None
