@@ -9,7 +9,7 @@ from ledger.api.auth import require_operator
 from ledger.api.credits import default_currency
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
-from ledger.api.schemas import GrantCreateSchema, GrantSchema, TrialBalanceSchema
+from ledger.api.schemas.admin import GrantCreateSchema, GrantSchema, TrialBalanceSchema
 from ledger.book import reports
 from ledger.services import grants
 

@@ -34,6 +34,7 @@ from ledger.book import (
     unit_of_work,
 )
 from ledger.domain import lots as lot_rules
+from ledger.domain.deductions import RejectedItem
 from ledger.domain.lots import LotBalance
 from ledger.errors import (
     IdempotencyConflict,
@@ -178,14 +179,6 @@ def _movement(request: DeductionRequest, posted: PostedEntry, wallet: Wallet) ->
         balance_after=posted.balances_after[wallet.id],
         created_at=posted.created_at,
     )
-
-
-@dataclass(frozen=True)
-class RejectedItem:
-    """A batch item that did not pass validation: answered with its error, never applied."""
-
-    order_id: str | None
-    error: LedgerError
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from ledger.extensions import db
 from ledger.models import ApiKey, Organization
 
 API_KEY_PREFIX = "lk_"
-API_KEY_SCOPES = ("credits:read", "credits:deduct", "topups:write")
 
 
 def create_organization(*, name: str, billing_email: str, currency: str) -> Organization:
