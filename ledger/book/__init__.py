@@ -1,7 +1,7 @@
 """The bookkeeping core: the only code that writes the books.
 
 Nothing outside this package inserts journal entries or postings, moves wallet
-balances, creates or moves lots, or ends a transaction (`tests/test_single_writer.py`
+balances, creates or moves lots, or ends a transaction (`tests/unit/test_single_writer.py`
 scans the tree to keep it so). Services use what is exported here:
 
 - `unit_of_work()`: one use case's transaction (commit at the end, roll back on error);
