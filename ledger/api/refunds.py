@@ -8,7 +8,7 @@ from ledger.api.auth import org_access, require_operator
 from ledger.api.blueprint import Blueprint
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
-from ledger.api.schemas import (
+from ledger.api.schemas.refunds import (
     ExternalRefundListArgsSchema,
     ExternalRefundPageSchema,
     RefundApproveSchema,

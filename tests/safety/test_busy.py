@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from config import TestConfig
-from ledger import create_app
+from ledger.app import create_app
 from ledger.extensions import db
 from tests.helpers import Caller
 

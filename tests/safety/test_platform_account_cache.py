@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import text
 
 from config import TestConfig
-from ledger import create_app
+from ledger.app import create_app
+from ledger.book.accounts import REVENUE, forget_cached_accounts, platform_account
 from ledger.extensions import db
-from ledger.services.accounts import REVENUE, forget_cached_accounts, platform_account
 from tests.database import create_database, drop_database
 from tests.helpers import Caller, new_order_id
 from tests.server import migrate

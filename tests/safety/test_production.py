@@ -11,7 +11,7 @@ import stripe
 from sqlalchemy import text
 
 from config import DEVELOPMENT_DEFAULTS, Config
-from ledger import create_app
+from ledger.app import create_app
 from ledger.cli import mint_token
 from ledger.extensions import db
 from ledger.settings import UnsafeConfiguration
