@@ -1,17 +1,16 @@
 """Bounded under junk: metric labels do not grow with invented methods and paths, and
 the JWKS is not refetched for every unknown kid nor waited for by known ones."""
 
-import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from joserfc import jwt
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import RSAKey
 
 from ledger.api import auth
+from tests.fakes.jwks import FakeJwks
 
 
 def series(client) -> set[str]:
@@ -36,30 +35,8 @@ def test_junk_requests_do_not_grow_metrics(client):
 @pytest.fixture
 def identity_provider():
     key = RSAKey.generate_key(2048, parameters={"kid": "known"})
-    document = json.dumps(KeySet([key]).as_dict(private=False)).encode()
-    state = {"fetches": 0, "hold": None, "holding": threading.Event()}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            state["fetches"] += 1
-            if state["hold"] is not None:
-                state["holding"].set()
-                state["hold"].wait(30)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(document)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/jwks.json", key, state
-    if state["hold"] is not None:
-        state["hold"].set()
-    server.shutdown()
-    server.server_close()
+    with FakeJwks([key]) as jwks:
+        yield jwks, key
 
 
 def token(key, kid, org):
@@ -71,37 +48,37 @@ def token(key, kid, org):
 
 @pytest.fixture
 def jwks_app(app, identity_provider, monkeypatch):
-    url, key, state = identity_provider
-    monkeypatch.setitem(app.config, "JWT_JWKS_URL", url)
+    jwks, _ = identity_provider
+    monkeypatch.setitem(app.config, "JWT_JWKS_URL", jwks.url)
     monkeypatch.setattr(auth, "_jwks", auth._JwksCache())
     return app
 
 
 def test_unknown_kids_do_not_refetch_every_time(jwks_app, caller, org, identity_provider):
-    _, key, state = identity_provider
+    jwks, key = identity_provider
     path = f"/v1/orgs/{org.id}/balance"
     assert caller.client.get(path, headers=caller.auth(token(key, "known", org))).status_code == 200
     for i in range(20):
         r = caller.client.get(path, headers=caller.auth(token(key, f"random-{i}", org)))
         assert r.status_code == 401
-    assert state["fetches"] == 1
+    assert jwks.fetches == 1
 
 
 def test_known_kids_do_not_wait_behind_a_refetch(jwks_app, caller, org, identity_provider):
-    _, key, state = identity_provider
+    jwks, key = identity_provider
     path = f"/v1/orgs/{org.id}/balance"
     assert caller.client.get(path, headers=caller.auth(token(key, "known", org))).status_code == 200
     auth._jwks._fetched -= auth._JwksCache.refetch_seconds + 1  # an unknown kid may refetch
-    state["hold"] = threading.Event()
+    jwks.hold = threading.Event()
     unknown = threading.Thread(
         target=lambda: jwks_app.test_client().get(
             path, headers=caller.auth(token(key, "rotated", org))
         )
     )
     unknown.start()
-    assert state["holding"].wait(30)  # the refetch is under way, and stuck
+    assert jwks.holding.wait(30)  # the refetch is under way, and stuck
     r = caller.client.get(path, headers=caller.auth(token(key, "known", org)))
     assert r.status_code == 200
-    state["hold"].set()
+    jwks.hold.set()
     unknown.join(30)
-    assert state["fetches"] == 2
+    assert jwks.fetches == 2

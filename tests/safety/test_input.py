@@ -31,6 +31,13 @@ def raw_deduction(metadata: str, order_id: str | None = None) -> str:
     return f'{{"order_id": {order}, "amount": 100, "metadata": {metadata}}}'
 
 
+def post_raw(caller, path: str, body: str):
+    """POST JSON text as written (the test client would re-encode a dict)."""
+    return caller.client.post(
+        path, data=body, content_type="application/json", headers=caller.service
+    )
+
+
 def entries(caller, org, kind=None):
     query = f"?kind={kind}" if kind else ""
     r = caller.client.get(f"/v1/orgs/{org.id}/transactions{query}", headers=caller.service)
@@ -41,13 +48,7 @@ def entries(caller, org, kind=None):
 @pytest.mark.parametrize("value", BAD_METADATA.values(), ids=BAD_METADATA.keys())
 def test_bad_metadata_is_422_and_changes_nothing(caller, org, value):
     caller.grant(org, 1_000)
-    body = raw_deduction(value)
-    r = caller.client.post(
-        f"/v1/orgs/{org.id}/deductions",
-        data=body,
-        content_type="application/json",
-        headers=caller.service,
-    )
+    r = post_raw(caller, f"/v1/orgs/{org.id}/deductions", raw_deduction(value))
     assert r.status_code == 422, r.json
     assert r.json["error"]["code"] == "invalid_metadata"
     assert caller.balance(org)["available"] == 1_000
@@ -56,13 +57,10 @@ def test_bad_metadata_is_422_and_changes_nothing(caller, org, value):
 
 def test_long_integers_and_deep_nesting_are_never_500(caller, org):
     caller.grant(org, 1_000)
-    url = f"/v1/orgs/{org.id}/deductions"
     huge_amount = f'{{"order_id": "{new_order_id()}", "amount": {"9" * 4300}}}'
     deep = f'{{"order_id": "{new_order_id()}", "amount": 1, "metadata": {"[" * 100_000}'
     for body, status in ((huge_amount, 422), (deep, 400)):
-        r = caller.client.post(
-            url, data=body, content_type="application/json", headers=caller.service
-        )
+        r = post_raw(caller, f"/v1/orgs/{org.id}/deductions", body)
         assert r.status_code == status, r.json
     assert caller.balance(org)["available"] == 1_000
 
@@ -80,12 +78,7 @@ def test_a_bad_item_fails_alone_in_a_batch(caller, org):
         f'{{"order_id": "{good[1]}", "amount": 200}}'
         "]}"
     )
-    r = caller.client.post(
-        f"/v1/orgs/{org.id}/deductions/batch",
-        data=body,
-        content_type="application/json",
-        headers=caller.service,
-    )
+    r = post_raw(caller, f"/v1/orgs/{org.id}/deductions/batch", body)
     assert r.status_code == 200, r.json
     results = r.json["results"]
     assert [x["status"] for x in results] == [201, 422, 422, 201]
