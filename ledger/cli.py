@@ -56,6 +56,8 @@ def token_command(org_id, role, operator, service, sub, ttl):
             uuid.UUID(org_id)
         except ValueError as e:
             raise click.ClickException(f"--org {org_id!r} is not an organisation id") from e
+    if not current_app.config.get("JWT_SECRET"):
+        raise click.ClickException("JWT_SECRET is not set: tokens come from the identity provider")
     click.echo(
         mint_token(
             current_app.config,

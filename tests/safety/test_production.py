@@ -159,3 +159,9 @@ def test_development_says_which_defaults_it_uses(database_url, caplog):
     assert app.config["JWT_SECRET"] == DEVELOPMENT_DEFAULTS["JWT_SECRET"]
     assert "JWT_SECRET" in caplog.text
     assert "STRIPE_WEBHOOK_SECRET" in caplog.text
+
+
+def test_no_development_tokens_without_a_secret(production):
+    result = production.test_cli_runner().invoke(args=["ledger", "token", "--operator"])
+    assert result.exit_code != 0
+    assert result.output.strip().startswith("Error: JWT_SECRET is not set")
