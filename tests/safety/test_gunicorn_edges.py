@@ -3,12 +3,14 @@ bodies over MAX_BODY_BYTES refused before they are read (declared or chunked), a
 clients that go quiet mid-request cannot starve the health check."""
 
 import json
+import logging
 import socket
 import urllib.request
 
 import pytest
 
 from config import TestConfig
+from ledger.serving import LedgerWorker
 from tests.helpers import new_order_id
 from tests.server import Gunicorn
 
@@ -107,3 +109,21 @@ def test_a_small_chunked_body_reaches_the_app_whole(server, caller, org):
     status, _, answer = exchange(server, raw)
     assert status == 201, answer
     assert caller.balance(org)["available"] == 900
+
+
+def test_a_crash_outside_flask_is_a_json_500():
+    """gunicorn's own 500 (an error before or after the app): the real handle_error path,
+    on a socket pair instead of a client connection."""
+    worker = LedgerWorker.__new__(LedgerWorker)  # only its error handling is exercised
+    worker.log = logging.getLogger("tests.gunicorn")
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        worker.handle_error(None, ours, ("127.0.0.1", 1), RuntimeError("boom"))
+        ours.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := theirs.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    assert_envelope(int(lines[0].split(" ")[1]), headers, body, 500, "internal_error")
