@@ -105,3 +105,6 @@ class TestConfig(Config):
     PORTONE_CHANNEL_KEY = "channel-key-test"
     GATEWAY_TIMEOUT_SECONDS = 2.0
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 30, "max_overflow": 30, "pool_pre_ping": True}
+    # Concurrency tests pile 16 threads onto one wallet on a shared 2-core machine and
+    # assert exact outcomes; tests/safety/test_busy.py checks the 503 with its own short one.
+    DB_LOCK_TIMEOUT_MS = 30_000
