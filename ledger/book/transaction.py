@@ -8,13 +8,17 @@ gateway) uses two blocks and says why; a read that must not stay open across a g
 call is a block of its own. `lock_wallets` takes `SELECT ... FOR UPDATE` on an organisation's wallet
 rows, always in id order, so two transactions never wait on each other in a cycle.
 The `available` wallet's lock also guards the organisation's lots in that currency.
+
+`one_transaction(statement)` runs a single statement as its own transaction (autocommit)
+on a connection of its own: for a server-side function that does a whole use case, so
+its locks are held only while the server runs it (`book/deductions.py`).
 """
 
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Row, TextClause, text
 
 from ledger.extensions import db
 
@@ -29,6 +33,12 @@ def unit_of_work() -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
+
+
+def one_transaction(statement: TextClause, params: dict) -> list[Row]:
+    """Run one statement as its own transaction: one round trip, committed when it returns."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return list(connection.execute(statement, params).all())
 
 
 @dataclass

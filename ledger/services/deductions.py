@@ -1,41 +1,34 @@
 """Deductions (the campaign engine spending credit) and their reversals.
 
-A batch (`deduct_batch`) posts many deductions in one transaction under one lock of
-each wallet it spends from. Lock order, shared with single deductions: every order_id
-is claimed before any wallet is locked (a batch claims all of its keys at once, in
-order_id order). So a transaction waits for another's key only while it holds no
-wallet lock, and batches wait for each other's keys in one direction only: no cycle.
+A deduction, single or a batch of up to 1,000, is one call of the core's
+`book.deductions.deduct`: one database round trip and one transaction, in which every
+order_id is claimed (in order_id order) before any wallet is locked, so batches and
+single deductions never wait on each other in a cycle. Each item is answered as a
+single call would be.
 """
 
-import dataclasses
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 
-from ledger import clock, metrics
+from ledger import metrics
 from ledger.book import (
     REVENUE,
     EntryDraft,
     LotMovement,
-    PostedEntry,
-    Wallet,
     idempotency,
     lock_wallets,
-    open_lots,
     platform_account,
-    post_entries,
     post_entry,
     transfer,
     unit_of_work,
 )
+from ledger.book import deductions as book
 from ledger.domain import lots as lot_rules
 from ledger.domain.deductions import RejectedItem
-from ledger.domain.lots import LotBalance
 from ledger.errors import (
     IdempotencyConflict,
     InsufficientCredit,
@@ -61,25 +54,6 @@ class Movement:
     replayed: bool = field(default=False, compare=False)
 
 
-@dataclass(frozen=True)
-class DeductionRequest:
-    order_id: str
-    amount: int
-    currency: str
-    description: str | None = None
-    reference: str | None = None
-    metadata: dict[str, Any] | None = None
-
-    def fingerprint(self) -> dict:
-        return {
-            "amount": self.amount,
-            "currency": self.currency,
-            "description": self.description,
-            "reference": self.reference,
-            "metadata": self.metadata,
-        }
-
-
 def deduct(
     *,
     org_id: uuid.UUID,
@@ -96,89 +70,14 @@ def deduct(
         InsufficientCredit: the unexpired lots hold less than `amount`.
         IdempotencyConflict: `order_id` was used for a different deduction.
     """
-    request = DeductionRequest(order_id, amount, currency, description, reference, metadata)
-    with _counted(), unit_of_work():
-        claim = idempotency.claim(
-            org_id=org_id, kind="deduction", order_id=order_id, request=request.fingerprint()
-        )
-        if claim.replay_of is not None:
-            movement = _replay(org_id, int(claim.replay_of))
-        else:
-            wallet = lock_wallets(org_id, currency)["available"]
-            movement = deduct_locked(org_id, wallet, request, open_lots(org_id, currency))
-            idempotency.record(claim, movement.id)
-    metrics.count_deduction("replayed" if movement.replayed else "created")
-    return movement
-
-
-@contextmanager
-def _counted() -> Iterator[None]:
-    """Count a deduction that fails by its error code."""
+    request = book.Deduction(order_id, amount, currency, description, reference, metadata)
     try:
-        yield
+        movement = _answer(request, book.deduct(org_id, [request])[0])
     except LedgerError as e:
         metrics.count_deduction(e.code)
         raise
-
-
-def deduct_locked(
-    org_id: uuid.UUID, wallet: Wallet, request: DeductionRequest, lots: list[LotBalance]
-) -> Movement:
-    """Post one deduction with the `available` wallet already locked.
-
-    `lots` are the wallet's open lots as read under the lock.
-    """
-    posted = post_entry(_draft(org_id, wallet, request, lots), [wallet])
-    return _movement(request, posted, wallet)
-
-
-def _draft(
-    org_id: uuid.UUID, wallet: Wallet, request: DeductionRequest, lots: list[LotBalance]
-) -> EntryDraft:
-    """The entry of one deduction, taking from `lots`, which are updated in place: a
-    batch reads them once and drafts many deductions against them.
-
-    Raises:
-        InsufficientCredit: the unexpired lots hold less than the amount.
-    """
-    now = clock.now()
-    available = lot_rules.spendable(lots, now)
-    if available < request.amount:
-        raise InsufficientCredit(available=available, currency=request.currency)
-    taken = lot_rules.allocate(lots, request.amount, now)
-    taken_by_lot = dict(taken)
-    lots[:] = [
-        dataclasses.replace(lot, remaining=lot.remaining - taken_by_lot.get(lot.id, 0))
-        for lot in lots
-    ]
-    return EntryDraft(
-        kind="deduction",
-        org_id=org_id,
-        currency=request.currency,
-        postings=transfer(
-            source=wallet.id,
-            destination=platform_account(REVENUE, request.currency),
-            currency=request.currency,
-            amount=request.amount,
-        ),
-        order_id=request.order_id,
-        description=request.description,
-        reference=request.reference,
-        metadata=request.metadata,
-        lot_movements=tuple(LotMovement(lot_id, -amount) for lot_id, amount in taken),
-    )
-
-
-def _movement(request: DeductionRequest, posted: PostedEntry, wallet: Wallet) -> Movement:
-    return Movement(
-        id=posted.id,
-        kind="deduction",
-        order_id=request.order_id,
-        amount=request.amount,
-        currency=request.currency,
-        balance_after=posted.balances_after[wallet.id],
-        created_at=posted.created_at,
-    )
+    metrics.count_deduction("replayed" if movement.replayed else "created")
+    return movement
 
 
 @dataclass(frozen=True)
@@ -215,92 +114,49 @@ def deduct_batch(
         deductions: parsed items (DeductionCreateSchema fields), or rejected ones.
     """
     requests = [
-        item
-        if isinstance(item, RejectedItem)
-        else DeductionRequest(**{"currency": currency, **item})
+        item if isinstance(item, RejectedItem) else book.Deduction(**{"currency": currency, **item})
         for item in deductions
     ]
-    valid = [r for r in requests if isinstance(r, DeductionRequest)]
-    with unit_of_work():
-        # The first occurrence of an order_id claims it; reversed() lets it win the dict.
-        keys = idempotency.claim_many(
-            org_id=org_id,
-            kind="deduction",
-            requests={r.order_id: r.fingerprint() for r in reversed(valid)},
-        )
-        earlier = _replays(org_id, [int(k.result_id) for k in keys.values() if k.result_id])
-        # Sorted, so two batches spending several currencies lock them in the same order.
-        currencies = sorted({r.currency for r in valid})
-        wallets = {c: lock_wallets(org_id, c)["available"] for c in currencies}
-        lots = {c: open_lots(org_id, c) for c in wallets}
-        drafted: dict[str, _Planned] = {}
-        slots = [_plan(org_id, r, keys, earlier, drafted, wallets, lots) for r in requests]
-        planned = list(drafted.values())
-        posted = post_entries([p.draft for p in planned], list(wallets.values()))
-        for plan, entry in zip(planned, posted, strict=True):
-            plan.movement = _movement(plan.request, entry, wallets[plan.request.currency])
-            keys[plan.request.order_id].result_id = str(entry.id)
-        idempotency.settle_many(org_id=org_id, kind="deduction", keys=list(keys.values()))
-    outcomes = [slot if isinstance(slot, BatchOutcome) else slot.outcome() for slot in slots]
+    valid = [r for r in requests if isinstance(r, book.Deduction)]
+    answers = iter(book.deduct(org_id, valid))
+    outcomes = [
+        BatchOutcome(r.order_id, error=r.error)
+        if isinstance(r, RejectedItem)
+        else _batch_outcome(r, next(answers))
+        for r in requests
+    ]
     for outcome in outcomes:
         metrics.count_deduction(outcome.result)
     return outcomes
 
 
-@dataclass
-class _Planned:
-    """A batch item drafted for posting (or replaying an earlier item of the batch)."""
-
-    request: DeductionRequest
-    draft: EntryDraft | None  # None for a replay
-    movement: Movement | None = None  # set once posted
-    first: "_Planned | None" = None  # the item a replay repeats
-
-    def outcome(self) -> BatchOutcome:
-        if self.first is not None:
-            movement = dataclasses.replace(self.first.movement, replayed=True)
-        else:
-            movement = self.movement
-        return BatchOutcome(self.request.order_id, deduction=movement)
-
-
-def _plan(
-    org_id: uuid.UUID,
-    request: DeductionRequest | RejectedItem,
-    keys: dict[str, idempotency.Key],
-    earlier: dict[int, Movement],
-    drafted: dict[str, "_Planned"],
-    wallets: dict[str, Wallet],
-    lots: dict[str, list[LotBalance]],
-) -> BatchOutcome | _Planned:
-    """One batch item: its answer now (rejected, conflict, replay of an earlier call,
-    short of credit), or its draft, posted with the others' in one statement.
-
-    `earlier` holds earlier calls' movements by entry id, `drafted` this batch's drafted
-    items by order_id; a drafted item is added to it.
-    """
-    if isinstance(request, RejectedItem):
-        return BatchOutcome(request.order_id, error=request.error)
-    key = keys[request.order_id]
-    fingerprint = idempotency.request_hash(request.fingerprint())
-    first = drafted.get(request.order_id) or (
-        earlier[int(key.result_id)] if key.result_id is not None else None
-    )
-    if first is not None:
-        if key.request_hash != fingerprint:
-            conflict = IdempotencyConflict(order_id=request.order_id)
-            return BatchOutcome(request.order_id, error=conflict)
-        if isinstance(first, _Planned):
-            return _Planned(request, draft=None, first=first)
-        return BatchOutcome(request.order_id, deduction=dataclasses.replace(first, replayed=True))
+def _batch_outcome(request: book.Deduction, answer: book.Deducted) -> BatchOutcome:
     try:
-        draft = _draft(org_id, wallets[request.currency], request, lots[request.currency])
-    except InsufficientCredit as e:
+        return BatchOutcome(request.order_id, deduction=_answer(request, answer))
+    except LedgerError as e:
         return BatchOutcome(request.order_id, error=e)
-    key.request_hash = fingerprint
-    planned = _Planned(request, draft)
-    drafted[request.order_id] = planned
-    return planned
+
+
+def _answer(request: book.Deduction, answer: book.Deducted) -> Movement:
+    """The movement a single call answers with.
+
+    Raises:
+        IdempotencyConflict, InsufficientCredit: as the core decided.
+    """
+    if answer.outcome == book.CONFLICT:
+        raise IdempotencyConflict(order_id=request.order_id)
+    if answer.outcome == book.INSUFFICIENT:
+        raise InsufficientCredit(available=answer.available, currency=request.currency)
+    return Movement(
+        id=answer.entry_id,
+        kind="deduction",
+        order_id=request.order_id,
+        amount=answer.amount,
+        currency=answer.currency,
+        balance_after=answer.balance_after,
+        created_at=answer.created_at,
+        replayed=answer.outcome == book.REPLAYED,
+    )
 
 
 def reverse_deduction(

@@ -1,0 +1,91 @@
+"""Deductions in one round trip.
+
+A deduction's locked part (claim the order_id, lock the available wallet, pick the
+lots, post, record the key) is one call of the database function `ledger_deduct`
+(migrations/sql/deductions.sql), run as its own transaction: the wallet's lock is held
+only while the server runs it, never across a network round trip or a Python thread
+switch. A single deduction is a batch of one; the lot order lives in SQL
+(`ledger_take_from_lots`), and `ledger.domain.lots` is its test oracle.
+
+Refused items write nothing and keep no key, as a rolled-back transaction would; each
+item comes back as one `Deducted` row, in item order.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from ledger import clock
+from ledger.book.accounts import REVENUE, platform_account
+from ledger.book.idempotency import request_hash
+from ledger.book.transaction import one_transaction, unit_of_work
+
+CREATED, REPLAYED, CONFLICT, INSUFFICIENT = "created", "replayed", "conflict", "insufficient"
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """What to deduct; `fingerprint` is what a replay must match."""
+
+    order_id: str
+    amount: int
+    currency: str
+    description: str | None = None
+    reference: str | None = None
+    metadata: dict[str, Any] | None = None
+
+    def fingerprint(self) -> dict:
+        return {
+            "amount": self.amount,
+            "currency": self.currency,
+            "description": self.description,
+            "reference": self.reference,
+            "metadata": self.metadata,
+        }
+
+
+@dataclass(frozen=True)
+class Deducted:
+    """One item's outcome: CREATED or REPLAYED (with the entry), CONFLICT, or INSUFFICIENT
+    (with what the unexpired lots held at its turn)."""
+
+    outcome: str
+    entry_id: int | None
+    amount: int | None
+    currency: str | None
+    balance_after: int | None
+    created_at: datetime | None
+    available: int | None
+
+
+_DEDUCT = text(
+    "SELECT outcome, entry_id, amount, currency, balance_after, created_at, available "
+    "FROM ledger_deduct(:org_id, :order_ids, :hashes, :amounts, :currencies, :descriptions, "
+    "                   :references, :metadata, :revenue_ids, :at)"
+)
+
+
+def deduct(org_id: uuid.UUID, items: list[Deduction]) -> list[Deducted]:
+    """Apply the deductions in order, in one transaction and one round trip."""
+    if not items:
+        return []
+    with unit_of_work():  # looked up once per process (cached after this commits)
+        revenue = {c: platform_account(REVENUE, c) for c in {item.currency for item in items}}
+    params = {
+        "org_id": org_id,
+        "order_ids": [i.order_id for i in items],
+        "hashes": [request_hash(i.fingerprint()) for i in items],
+        "amounts": [i.amount for i in items],
+        "currencies": [i.currency for i in items],
+        "descriptions": [i.description for i in items],
+        "references": [i.reference for i in items],
+        "metadata": [json.dumps(i.metadata) if i.metadata is not None else None for i in items],
+        "revenue_ids": [revenue[i.currency] for i in items],
+        "at": clock.now(),
+    }
+    rows = one_transaction(_DEDUCT, params)
+    return [Deducted(*row) for row in rows]
