@@ -3,13 +3,16 @@
 Every `/v1` request carries `Authorization: Bearer <token>`. A token starting with
 `lk_` is an organisation API key (looked up by its hash); anything else is a JWT:
 HS256 signed with JWT_SECRET, or RS256/ES256 checked against the JWKS at
-JWT_JWKS_URL. The caller becomes a `Principal` in `g.principal`.
+JWT_JWKS_URL. The caller becomes a `Principal` in `g.principal`. A JWT once verified
+is remembered by its hash for a few seconds (never past its `exp`), per app, so a busy
+caller's token is not decoded and checked again on every request.
 
 `org_access(org_id, action)` is the one place that decides organisation access:
 another organisation's caller gets 404 (its existence is not revealed), a caller
 of the right organisation without the right gets 403.
 """
 
+import hashlib
 import threading
 import time
 import uuid
@@ -98,7 +101,7 @@ def authenticate() -> Principal:
             scopes=frozenset(key.scopes),
             is_api_key=True,
         )
-    return _principal_from_claims(_decode_jwt(token))
+    return _principal_from_claims(_verified_claims(token))
 
 
 def current_principal() -> Principal:
@@ -155,6 +158,36 @@ def _principal_from_claims(claims: dict) -> Principal:
         org_role=org_role,
         roles=frozenset(str(r) for r in roles),
     )
+
+
+class _VerifiedTokens:
+    """JWTs verified in the last `ttl_seconds`, by hash, with their claims (bounded)."""
+
+    ttl_seconds = 30
+    limit = 10_000
+
+    def __init__(self) -> None:
+        self._claims: dict[bytes, tuple[float, dict]] = {}
+
+    def get(self, key: bytes) -> dict | None:
+        hit = self._claims.get(key)
+        return hit[1] if hit and hit[0] > time.time() else None
+
+    def put(self, key: bytes, claims: dict) -> None:
+        if len(self._claims) >= self.limit:
+            self._claims.clear()
+        until = min(time.time() + self.ttl_seconds, float(claims["exp"]))
+        self._claims[key] = (until, claims)
+
+
+def _verified_claims(token: str) -> dict:
+    cache = current_app.extensions.setdefault("ledger_verified_tokens", _VerifiedTokens())
+    key = hashlib.sha256(token.encode()).digest()
+    claims = cache.get(key)
+    if claims is None:
+        claims = _decode_jwt(token)
+        cache.put(key, claims)
+    return claims
 
 
 def _decode_jwt(token: str) -> dict:

@@ -11,14 +11,19 @@ The `available` wallet's lock also guards the organisation's lots in that curren
 
 `one_transaction(statement)` runs a single statement as its own transaction (autocommit)
 on a connection of its own: for a server-side function that does a whole use case, so
-its locks are held only while the server runs it (`book/deductions.py`).
+its locks are held only while the server runs it (`book/deductions.py`). Its pool skips
+the pre-ping round trip; a connection found dead is retried once on a fresh one, which
+is safe because the statement is one transaction: it either committed (the retry then
+replays it by its idempotency key) or never happened.
 """
 
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Row, TextClause, text
+from flask import current_app
+from sqlalchemy import Engine, Row, TextClause, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from ledger.extensions import db
 
@@ -37,8 +42,32 @@ def unit_of_work() -> Iterator[None]:
 
 def one_transaction(statement: TextClause, params: dict) -> list[Row]:
     """Run one statement as its own transaction: one round trip, committed when it returns."""
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    try:
+        return _run(statement, params)
+    except DBAPIError as e:
+        if not e.connection_invalidated:
+            raise
+    return _run(statement, params)  # a pooled connection had died: once more, on a new one
+
+
+def _run(statement: TextClause, params: dict) -> list[Row]:
+    with _autocommit_engine().connect() as connection:
         return list(connection.execute(statement, params).all())
+
+
+_engines: dict[str, Engine] = {}
+
+
+def _autocommit_engine() -> Engine:
+    """The app's database, autocommit, without pre-ping (one engine per database URL)."""
+    url = db.engine.url.render_as_string(hide_password=False)
+    engine = _engines.get(url)
+    if engine is None:
+        options = dict(current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["pool_pre_ping"] = False
+        engine = create_engine(url, isolation_level="AUTOCOMMIT", **options)
+        engine = _engines.setdefault(url, engine)
+    return engine
 
 
 @dataclass
