@@ -4,12 +4,17 @@ This is the only module that reads `os.environ`. Defaults are for development on
 """
 
 import os
+from typing import overload
 
 from dotenv import load_dotenv
 
 load_dotenv()
 
 
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default

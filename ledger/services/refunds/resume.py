@@ -71,11 +71,13 @@ def resume_refund(request_id: uuid.UUID) -> RefundRequest:
         request = get_request(request_id)
         if request.status != rules.PROCESSING:
             return request
-        call = refund_call(request, db.session.get(Topup, request.topup_id))
+        call = refund_call(request, db.session.get_one(Topup, request.topup_id))
     gateway = get_gateway(call.provider)
     try:
         if call.gateway_refund_id:
-            return apply_gateway_refund(request_id, fetch_refund(gateway, call))
+            return apply_gateway_refund(
+                request_id, fetch_refund(gateway, call, call.gateway_refund_id)
+            )
         apply_refunded_total(call.topup_id, gateway.fetch_payment(call.payment).refunded_amount)
     except GatewayUnavailable:
         return get_request(request_id)
