@@ -45,7 +45,6 @@ expire-lots: install
 resume-refunds: install
 	$(BIN)/flask ledger resume-refunds
 
-# ruff, then mypy: strict on ledger/book and ledger/domain (pyproject.toml says what it checks).
 lint: install
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
