@@ -95,8 +95,11 @@ def fail_locked(request: RefundRequest, message: str) -> None:
     release(request, lock_request_wallets(request))
 
 
-def fetch_refund(gateway: gw.PaymentGateway, call: RefundCall, refund_id: str) -> gw.GatewayRefund:
-    return gateway.fetch_refund(refund_id, payment_id=call.payment_id)
+def fetch_refund(gateway: gw.PaymentGateway, call: RefundCall) -> gw.GatewayRefund:
+    """The gateway's record of the call's refund (callers check the gateway gave it an id)."""
+    if call.gateway_refund_id is None:
+        raise ValueError(f"refund request {call.request_id} has no gateway refund to fetch")
+    return gateway.fetch_refund(call.gateway_refund_id, payment_id=call.payment_id)
 
 
 def refund_call(request: RefundRequest, topup: Topup) -> RefundCall:

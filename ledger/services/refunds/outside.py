@@ -52,7 +52,7 @@ def sync_refunds(topup_id: uuid.UUID) -> None:
         ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
         gateway = get_gateway(topup.provider)
     if call and call.gateway_refund_id:
-        apply_gateway_refund(call.request_id, fetch_refund(gateway, call, call.gateway_refund_id))
+        apply_gateway_refund(call.request_id, fetch_refund(gateway, call))
     apply_refunded_total(topup_id, gateway.fetch_payment(ref).refunded_amount)
 
 

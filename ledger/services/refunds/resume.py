@@ -75,9 +75,7 @@ def resume_refund(request_id: uuid.UUID) -> RefundRequest:
     gateway = get_gateway(call.provider)
     try:
         if call.gateway_refund_id:
-            return apply_gateway_refund(
-                request_id, fetch_refund(gateway, call, call.gateway_refund_id)
-            )
+            return apply_gateway_refund(request_id, fetch_refund(gateway, call))
         apply_refunded_total(call.topup_id, gateway.fetch_payment(call.payment).refunded_amount)
     except GatewayUnavailable:
         return get_request(request_id)
