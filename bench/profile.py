@@ -87,6 +87,8 @@ def top_frames(profiler: Profiler, limit: int = 30) -> str:
     """The frames with the most time under them (inclusive), and the most time in them
     (self), as shares of the whole; one line per function."""
     session = profiler.last_session
+    if session is None:
+        return "no samples\n"
     total = session.duration
     inclusive: dict[str, float] = defaultdict(float)
     own: dict[str, float] = defaultdict(float)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 
 from ledger import clock
 from ledger.book.accounts import REVENUE, platform_account
@@ -38,7 +38,7 @@ class Deduction:
     reference: str | None = None
     metadata: dict[str, Any] | None = None
 
-    def fingerprint(self) -> dict:
+    def fingerprint(self) -> dict[str, Any]:
         return {
             "amount": self.amount,
             "currency": self.currency,
@@ -49,17 +49,24 @@ class Deduction:
 
 
 @dataclass(frozen=True)
+class Posted:
+    """The entry a deduction made (or, for a replay, made first)."""
+
+    entry_id: int
+    amount: int
+    currency: str
+    balance_after: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Deducted:
-    """One item's outcome: CREATED or REPLAYED (with the entry), CONFLICT, or INSUFFICIENT
-    (with what the unexpired lots held at its turn)."""
+    """One item's outcome: CREATED or REPLAYED (with `posted`), CONFLICT, or INSUFFICIENT
+    (with `available`, what the unexpired lots held at its turn)."""
 
     outcome: str
-    entry_id: int | None
-    amount: int | None
-    currency: str | None
-    balance_after: int | None
-    created_at: datetime | None
-    available: int | None
+    posted: Posted | None = None
+    available: int | None = None
 
 
 _DEDUCT = text(
@@ -87,5 +94,11 @@ def deduct(org_id: uuid.UUID, items: list[Deduction]) -> list[Deducted]:
         "revenue_ids": [revenue[i.currency] for i in items],
         "at": clock.now(),
     }
-    rows = one_transaction(_DEDUCT, params)
-    return [Deducted(*row) for row in rows]
+    return [_deducted(row) for row in one_transaction(_DEDUCT, params)]
+
+
+def _deducted(row: Row[Any]) -> Deducted:
+    if row.outcome in (CREATED, REPLAYED):
+        posted = Posted(row.entry_id, row.amount, row.currency, row.balance_after, row.created_at)
+        return Deducted(row.outcome, posted=posted)
+    return Deducted(row.outcome, available=row.available)

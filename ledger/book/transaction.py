@@ -20,6 +20,7 @@ replays it by its idempotency key) or never happened.
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Engine, Row, TextClause, create_engine, text
@@ -40,7 +41,7 @@ def unit_of_work() -> Iterator[None]:
         raise
 
 
-def one_transaction(statement: TextClause, params: dict) -> list[Row]:
+def one_transaction(statement: TextClause, params: dict[str, Any]) -> list[Row[Any]]:
     """Run one statement as its own transaction: one round trip, committed when it returns."""
     try:
         return _run(statement, params)
@@ -50,7 +51,7 @@ def one_transaction(statement: TextClause, params: dict) -> list[Row]:
     return _run(statement, params)  # a pooled connection had died: once more, on a new one
 
 
-def _run(statement: TextClause, params: dict) -> list[Row]:
+def _run(statement: TextClause, params: dict[str, Any]) -> list[Row[Any]]:
     with _autocommit_engine().connect() as connection:
         return list(connection.execute(statement, params).all())
 

@@ -145,16 +145,17 @@ def _answer(request: book.Deduction, answer: book.Deducted) -> Movement:
     """
     if answer.outcome == book.CONFLICT:
         raise IdempotencyConflict(order_id=request.order_id)
-    if answer.outcome == book.INSUFFICIENT:
+    posted = answer.posted
+    if posted is None:
         raise InsufficientCredit(available=answer.available, currency=request.currency)
     return Movement(
-        id=answer.entry_id,
+        id=posted.entry_id,
         kind="deduction",
         order_id=request.order_id,
-        amount=answer.amount,
-        currency=answer.currency,
-        balance_after=answer.balance_after,
-        created_at=answer.created_at,
+        amount=posted.amount,
+        currency=posted.currency,
+        balance_after=posted.balance_after,
+        created_at=posted.created_at,
         replayed=answer.outcome == book.REPLAYED,
     )
 
