@@ -1,120 +1,95 @@
-"""The ceiling: the very SQL a deduction executes, driven straight over psycopg by N
-threads (no HTTP, no Flask, no ORM), each with its own connection.
+"""The ceiling: what PostgreSQL itself does with a deduction, driven by pgbench (C, no
+HTTP, no Python) with bench/ceiling.sql at the same concurrency on the same database.
+Latencies come from pgbench's per-transaction log (`-l`), so the ceiling has a p50 and
+a p99 of its own.
 
-Per deduction, as `services/deductions.deduct` does: claim the order_id, lock the
-available wallet, read its open lots, post the entry (one statement), record the key,
-commit. The statements and the posting's parameters are the service's own
-(`engine.plan_statement`), compiled for psycopg.
+The organisations to draw from are listed in a bench-only table, `bench_orgs` (n, org_id):
+spread draws n from 1..1000, hot from 0..0.
 """
 
-import threading
+import shutil
+import subprocess
+import tempfile
 import time
+import uuid
 from collections import Counter
-from typing import Any
+from pathlib import Path
 
 import psycopg
-from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.engine import make_url
 
 from bench.load import Result
-from ledger import clock
-from ledger.book import engine, idempotency, lots, transaction
-from ledger.book.transaction import Wallet
-from ledger.domain import lots as lot_rules
-from ledger.domain.entries import EntryDraft, LotMovement, transfer
-from ledger.domain.lots import LotBalance
 
-_dialect = psycopg_dialect.dialect()
-CLAIM, LOCK, OPEN_LOTS, POST, RECORD = (
-    str(statement.compile(dialect=_dialect))
-    for statement in (
-        idempotency._INSERT,
-        transaction._LOCK,
-        lots._OPEN_LOTS,
-        engine._POST,
-        idempotency._RECORD,
-    )
-)
+SCRIPT = Path(__file__).resolve().parent / "ceiling.sql"
 
 
 def conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
-def _one(cursor: psycopg.Cursor[tuple[Any, ...]]) -> tuple[Any, ...]:
-    """The row of a statement that always returns exactly one."""
-    row = cursor.fetchone()
-    if row is None:
-        raise RuntimeError("the statement returned no row")
-    return row
+def list_orgs(database_url: str, spread: list[uuid.UUID], hot: uuid.UUID) -> None:
+    """bench_orgs: the hot organisation as n = 0, the spread ones as 1..len(spread)."""
+    rows = [(0, hot), *((n, org) for n, org in enumerate(spread, start=1))]
+    with psycopg.connect(conninfo(database_url), autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_orgs (n int PRIMARY KEY, org_id uuid NOT NULL)")
+        with conn.cursor() as cursor:
+            cursor.executemany("INSERT INTO bench_orgs VALUES (%s, %s)", rows)
 
 
-def deduct(conn: psycopg.Connection, org_id, revenue_id: int, order_id: str, amount: int) -> int:
-    """One deduction in one transaction; returns the entry id (0 when short of credit)."""
-    with conn.transaction():
-        key_id = _one(
-            conn.execute(
-                CLAIM,
-                {"org_id": org_id, "kind": "deduction", "order_id": order_id, "hash": "0" * 64},
-            )
-        )[0]
-        wallet_id, _, _, balance = _one(
-            conn.execute(LOCK, {"org_id": org_id, "currency": "KRW", "kinds": ["available"]})
-        )
-        open_lots = [
-            LotBalance(*row)
-            for row in conn.execute(OPEN_LOTS, {"org_id": org_id, "currency": "KRW"})
-        ]
-        now = clock.now()
-        if lot_rules.spendable(open_lots, now) < amount:
-            return 0
-        taken = lot_rules.allocate(open_lots, amount, now)
-        draft = EntryDraft(
-            kind="deduction",
-            org_id=org_id,
-            currency="KRW",
-            postings=transfer(
-                source=wallet_id, destination=revenue_id, currency="KRW", amount=amount
-            ),
-            order_id=order_id,
-            lot_movements=tuple(
-                LotMovement(lot_id, -taken_amount) for lot_id, taken_amount in taken
-            ),
-        )
-        plan = engine.plan_statement(
-            [draft], {wallet_id: Wallet(wallet_id, "available", "KRW", balance)}
-        )
-        entry_id = _one(conn.execute(POST, plan.params))[1]
-        conn.execute(RECORD, {"id": key_id, "result_id": str(entry_id)})
-    return entry_id
+def pgbench() -> str:
+    """pgbench of the embedded server's build when there is one, else the system's."""
+    try:
+        import pgserver  # noqa: PLC0415 - only to find its binaries
+
+        bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pgbench"
+        if bundled.exists():
+            return str(bundled)
+    except ImportError:
+        pass
+    found = shutil.which("pgbench")
+    if not found:
+        raise RuntimeError("pgbench not found (install postgresql-client)")
+    return found
 
 
 def run(
-    database_url: str, org_ids: list, revenue_id: int, *, clients: int, seconds: float
+    database_url: str, *, hot: bool, revenue_id: int, orgs: int, clients: int, seconds: float
 ) -> Result:
-    """Deduct 1 from `org_ids[(client + n) % len]` in a closed loop, like the HTTP load."""
-    stop_at = time.monotonic() + seconds
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    barrier = threading.Barrier(clients)
-    info = conninfo(database_url)
-    tag = time.monotonic_ns()
-
-    def client(i: int) -> None:
-        with psycopg.connect(info) as conn:
-            barrier.wait()
-            n = 0
-            while time.monotonic() < stop_at:
-                started = time.perf_counter()
-                org_id = org_ids[(i * 7919 + n) % len(org_ids)]
-                deduct(conn, org_id, revenue_id, f"ceiling-{tag}-{i}-{n}", 1)
-                latencies[i].append((time.perf_counter() - started) * 1000)
-                n += 1
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    flat = [ms for per_client in latencies for ms in per_client]
-    return Result(len(flat), time.monotonic() - started, flat, Counter({201: len(flat)}))
+    """Deduct 1 in a closed loop from `clients` connections for `seconds`."""
+    url = make_url(database_url)
+    lo, hi = (0, 0) if hot else (1, orgs)
+    with tempfile.TemporaryDirectory(prefix="ceiling-") as logs:
+        command = [
+            pgbench(),
+            "--no-vacuum",
+            f"--client={clients}",
+            "--jobs=2",
+            f"--time={max(1, round(seconds))}",
+            f"--file={SCRIPT}",
+            f"--define=lo={lo}",
+            f"--define=hi={hi}",
+            f"--define=revenue={revenue_id}",
+            "--log",
+            f"--log-prefix={logs}/tx",
+            f"--username={url.username or 'postgres'}",
+        ]
+        host = url.query.get("host") or url.host
+        if host:
+            command.append(f"--host={host}")
+        if url.port:
+            command.append(f"--port={url.port}")
+        command.append(url.database or "postgres")
+        started = time.monotonic()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+        elapsed = time.monotonic() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"pgbench failed: {done.stderr[-2000:]}")
+        latencies = [
+            int(line.split()[2]) / 1000
+            for log in Path(logs).glob("tx*")
+            for line in log.read_text().splitlines()
+            if line.split()[2].isdigit()
+        ]
+    # Time to connect is not in the loop; the loop ran for `seconds`.
+    duration = min(elapsed, max(1, round(seconds)))
+    return Result(len(latencies), duration, latencies, Counter({201: len(latencies)}))
