@@ -11,6 +11,9 @@ scans the tree to keep it so). Services use what is exported here:
 - `platform_account` / `gateway_clearing`: the other side of wallet postings.
 - `open_lots`, `expire_lots`: lots under the wallet lock, and their expiry.
 - `idempotency`: the caller's order_id as a unique key (`claim`, `record`, `lookup`).
+- `deductions.deduct`: deductions (one, or a batch of up to 1,000) in one database round
+  trip: the database function `ledger_deduct` (migrations/sql/deductions.sql, part of
+  the core) claims, locks, picks the lots, posts and records in its own transaction.
 - `reports` and `verify`: reading the books and checking their invariants.
 """
 
