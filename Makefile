@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi
 SOURCES := ledger tests bench migrations config.py wsgi.py gunicorn.conf.py
 
-.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos stop clean
+.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench profile chaos stop clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,17 @@ run: migrate
 test: install
 	$(BIN)/pytest
 
-# 16 clients against gunicorn vs the ceiling of the same SQL; writes bench/results/latest.md.
+# 16 clients against gunicorn vs pgbench running the deduction's SQL (the ceiling), in one
+# table; writes bench/results/latest.md.
 bench: install
 	$(BIN)/python -m bench.run
 
-# A minute of SIGKILLed workers and terminated backends; exits non-zero on any violation.
+# Where a deduction request spends its time (pyinstrument); writes bench/results/profile.txt.
+profile: install
+	$(BIN)/python -m bench.profile
+
+# Two service instances on one database, a minute of SIGKILLed workers and terminated
+# backends; exits non-zero on any violation.
 chaos: install
 	$(BIN)/python -m bench.chaos 60
 

@@ -1,12 +1,16 @@
 """`make chaos`: 16 clients deduct, reverse and grant across 50 organisations against
-gunicorn while workers are SIGKILLed and the app's database backends terminated.
+two service instances (two gunicorns, as two machines behind a load balancer would run)
+on one database, while workers of either are SIGKILLed and the app's database backends
+terminated.
 
-Clients retry every failed call (a connection error, a 5xx) with the same order_id and
-body until it is answered. At the end every acknowledged operation must exist exactly
+Clients spread their calls over the instances and retry every failed call (a connection
+error, a 5xx) with the same order_id and body, on the next instance, until it is
+answered. At the end every acknowledged operation must exist exactly
 once, nothing else may be written, every balance must equal what the acknowledged
 operations imply, and `flask ledger verify` must pass.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -50,6 +54,7 @@ class Operation:
 
 @dataclass
 class Report:
+    instances: int = 0
     operations: int = 0
     retries: int = 0
     worker_kills: int = 0
@@ -59,30 +64,37 @@ class Report:
 
     def summary(self) -> str:
         return (
-            f"operations={self.operations} retries={self.retries} "
+            f"instances={self.instances} operations={self.operations} retries={self.retries} "
             f"worker_kills={self.worker_kills} backend_kills={self.backend_kills} "
             f"statuses={dict(sorted(self.statuses.items()))} violations={len(self.violations)}"
         )
 
 
 class Client:
-    """One caller with its own connection; retries an operation until it is answered."""
+    """One caller with a connection to each instance; sends each operation to the next
+    instance in turn, and retries it (on the next one) until it is answered."""
 
-    def __init__(self, base: str, headers: dict[str, dict], report: Report):
-        self.address = urlsplit(base)
+    def __init__(self, bases: list[str], headers: dict[str, dict], report: Report):
+        self.addresses = [urlsplit(base).netloc for base in bases]
         self.headers = headers
         self.report = report
-        self.conn: http.client.HTTPConnection | None = None
+        self.conns: dict[int, http.client.HTTPConnection] = {}
+        self.turn = 0
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
+        for conn in self.conns.values():
+            conn.close()
+        self.conns.clear()
 
     def send(self, op: Operation, give_up_at: float) -> None:
         while time.monotonic() < give_up_at:
+            instance = self.turn % len(self.addresses)
+            self.turn += 1
             try:
-                conn = self.conn or http.client.HTTPConnection(self.address.netloc, timeout=15)
-                self.conn = conn
+                conn = self.conns.get(instance) or http.client.HTTPConnection(
+                    self.addresses[instance], timeout=15
+                )
+                self.conns[instance] = conn
                 conn.request(
                     "POST", op.path, body=json.dumps(op.body), headers=self.headers[op.kind]
                 )
@@ -92,21 +104,20 @@ class Client:
                     op.status, op.answer = response.status, json.loads(body)
                     return
             except (OSError, http.client.HTTPException):
-                self.close()
-                self.conn = None
+                self.conns.pop(instance).close()
             self.report.retries += 1
             time.sleep(0.05)
 
 
-def run(seconds: float = 60, *, faults_every: float = 5.0) -> Report:
+def run(seconds: float = 60, *, instances: int = 2, faults_every: float = 5.0) -> Report:
     url = create_database("ledger_chaos")
     try:
-        return _run(url, seconds, faults_every)
+        return _run(url, seconds, instances, faults_every)
     finally:
         drop_database(url)
 
 
-def _run(url: str, seconds: float, faults_every: float) -> Report:
+def _run(url: str, seconds: float, instances: int, faults_every: float) -> Report:
     migrate(url)
 
     class ChaosConfig(Config):
@@ -123,20 +134,25 @@ def _run(url: str, seconds: float, faults_every: float) -> Report:
         "reversal": {"Authorization": f"Bearer {service}", **json_type},
         "grant": {"Authorization": f"Bearer {operator}", **json_type},
     }
-    report = Report()
+    report = Report(instances=instances)
     operations: list[Operation] = []
     log_path = ROOT / "bench" / "results" / "chaos-gunicorn.log.tmp"
-    with Gunicorn(url, log_path=log_path) as server:
+    # Two workers each: two instances share the machine as one did.
+    servers = [Gunicorn(url, workers=2, log_path=log_path) for _ in range(instances)]
+    with contextlib.ExitStack() as running:
+        for server in servers:
+            running.enter_context(server)
         stop_at = time.monotonic() + seconds
         give_up_at = stop_at + 120
         faults = threading.Thread(
-            target=_inject_faults, args=(server, url, stop_at, faults_every, report)
+            target=_inject_faults, args=(servers, url, stop_at, faults_every, report)
         )
         faults.start()
 
         def client(i: int) -> None:
             rng = random.Random(i)  # noqa: S311 - reproducible load, not secrets
-            caller = Client(server.base, headers, report)
+            caller = Client([server.base for server in servers], headers, report)
+            caller.turn = i
             mine: list[Operation] = []
             n = 0
             while time.monotonic() < stop_at:
@@ -189,14 +205,17 @@ def _next_operation(rng: random.Random, orgs, mine: list[Operation], order_id: s
     )
 
 
-def _inject_faults(server: Gunicorn, url: str, stop_at: float, every: float, report: Report):
-    """Alternate: SIGKILL a worker (the master starts another), terminate the app's backends."""
+def _inject_faults(
+    servers: list[Gunicorn], url: str, stop_at: float, every: float, report: Report
+) -> None:
+    """Alternate: SIGKILL a worker of either instance (its master starts another),
+    terminate the app's backends (both instances')."""
     rng = random.Random(0)  # noqa: S311
     kill_worker = True
     while time.monotonic() + every < stop_at:
         time.sleep(every)
         if kill_worker:
-            os.kill(rng.choice(server.worker_pids()), signal.SIGKILL)
+            os.kill(rng.choice(rng.choice(servers).worker_pids()), signal.SIGKILL)
             report.worker_kills += 1
         else:
             with psycopg.connect(conninfo(url), autocommit=True) as conn:
