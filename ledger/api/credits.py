@@ -2,6 +2,7 @@
 
 import uuid
 
+from flask import jsonify
 from flask.views import MethodView
 
 from ledger.api.auth import org_access
@@ -19,6 +20,7 @@ from ledger.api.schemas.credits import (
     EntryPageSchema,
     ReversalCreateSchema,
     ReversalSchema,
+    batch_results,
 )
 from ledger.book import reports
 from ledger.services import deductions, organizations
@@ -82,7 +84,7 @@ class DeductionBatch(MethodView):
         results = deductions.deduct_batch(
             org_id=org_id, currency=default_currency(org_id, None), deductions=body["deductions"]
         )
-        return {"results": results}
+        return jsonify(batch_results(results))
 
 
 @blp.route("/deductions/<int:deduction_id>/reversals")

@@ -116,3 +116,28 @@ class DeductionResultSchema(Schema):
 
 class DeductionBatchResultSchema(Schema):
     results = fields.List(fields.Nested(DeductionResultSchema), required=True)
+
+
+def batch_results(outcomes: list) -> dict:
+    """What `DeductionBatchResultSchema` dumps, built directly: up to 1,000 items through
+    marshmallow cost more than the deductions themselves (tests/api/test_batch_rendering.py
+    keeps the two the same)."""
+    return {"results": [_batch_result(outcome) for outcome in outcomes]}
+
+
+def _batch_result(outcome) -> dict:
+    result = {"order_id": outcome.order_id, "status": outcome.status}
+    if outcome.error is not None:
+        error = outcome.error
+        result["error"] = {"code": error.code, "message": error.message, "details": error.details}
+    else:
+        movement = outcome.deduction
+        result["deduction"] = {
+            "id": str(movement.id),
+            "order_id": movement.order_id,
+            "amount": movement.amount,
+            "currency": movement.currency,
+            "balance_after": movement.balance_after,
+            "created_at": movement.created_at.isoformat(),
+        }
+    return result
