@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def list_orgs(database_url: str, spread: list[uuid.UUID], hot: uuid.UUID) -> Non
 def pgbench() -> str:
     """pgbench of the embedded server's build when there is one, else the system's."""
     try:
-        import pgserver  # noqa: PLC0415 - only to find its binaries
+        with warnings.catch_warnings():  # platformdirs warns without XDG_RUNTIME_DIR
+            warnings.simplefilter("ignore")
+            import pgserver  # noqa: PLC0415 - only to find its binaries
 
         bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pgbench"
         if bundled.exists():
@@ -62,6 +65,7 @@ def run(
         command = [
             pgbench(),
             "--no-vacuum",
+            "--protocol=prepared",
             f"--client={clients}",
             "--jobs=2",
             f"--time={max(1, round(seconds))}",
