@@ -56,18 +56,17 @@ def _run(statement: TextClause, params: dict[str, Any]) -> list[Row[Any]]:
         return list(connection.execute(statement, params).all())
 
 
-_engines: dict[str, Engine] = {}
+_engines: dict[Engine, Engine] = {}
 
 
 def _autocommit_engine() -> Engine:
-    """The app's database, autocommit, without pre-ping (one engine per database URL)."""
-    url = db.engine.url.render_as_string(hide_password=False)
-    engine = _engines.get(url)
+    """The app's database, autocommit, without pre-ping (one per app engine)."""
+    engine = _engines.get(db.engine)
     if engine is None:
         options = dict(current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["pool_pre_ping"] = False
-        engine = create_engine(url, isolation_level="AUTOCOMMIT", **options)
-        engine = _engines.setdefault(url, engine)
+        engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", **options)
+        engine = _engines.setdefault(db.engine, engine)
     return engine
 
 
