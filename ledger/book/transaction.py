@@ -11,10 +11,10 @@ The `available` wallet's lock also guards the organisation's lots in that curren
 
 `one_transaction(statement)` runs a single statement as its own transaction (autocommit)
 on a connection of its own: for a server-side function that does a whole use case, so
-its locks are held only while the server runs it (`book/deductions.py`). Its pool skips
-the pre-ping round trip; a connection found dead is retried once on a fresh one, which
-is safe because the statement is one transaction: it either committed (the retry then
-replays it by its idempotency key) or never happened.
+its locks are held only while the server runs it (`book/deductions.py`). A connection
+that dies under it is retried once on a fresh one, which is safe because the statement
+is one transaction: it either committed (the retry then replays it by its idempotency
+key) or never happened.
 """
 
 import contextlib
@@ -22,8 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import Engine, Row, TextClause, create_engine, text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
 from ledger.extensions import db
@@ -52,22 +51,8 @@ def one_transaction(statement: TextClause, params: dict[str, Any]) -> list[Row[A
 
 
 def _run(statement: TextClause, params: dict[str, Any]) -> list[Row[Any]]:
-    with _autocommit_engine().connect() as connection:
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         return list(connection.execute(statement, params).all())
-
-
-_engines: dict[Engine, Engine] = {}
-
-
-def _autocommit_engine() -> Engine:
-    """The app's database, autocommit, without pre-ping (one per app engine)."""
-    engine = _engines.get(db.engine)
-    if engine is None:
-        options = dict(current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        options["pool_pre_ping"] = False
-        engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT", **options)
-        engine = _engines.setdefault(db.engine, engine)
-    return engine
 
 
 @dataclass
