@@ -63,6 +63,9 @@ DECLARE
     v_start bigint[] := array_fill(NULL::bigint, ARRAY[v_count]);
     v_entry bigint[] := array_fill(NULL::bigint, ARRAY[v_count]);
     v_available bigint[] := array_fill(NULL::bigint, ARRAY[v_count]);
+    v_replays bigint[] := '{}';  -- entries of earlier calls that items replay
+    v_release text[];       -- order_ids claimed here whose every item was refused
+    v_posted int;           -- entries written
     v_sequence regclass := pg_get_serial_sequence('journal_entries', 'id');
     v_c int;
     v_d int;
@@ -90,12 +93,17 @@ BEGIN
           FROM unnest(p_order_ids) WITH ORDINALITY AS o(order_id, n)) u
     LEFT JOIN claimed c ON c.order_id = u.order_id;
 
-    SELECT array_agg(k.request_hash::text ORDER BY u.n), array_agg(k.result_id::bigint ORDER BY u.n)
-    INTO v_key_hash, v_key_result
-    FROM unnest(p_order_ids, v_owned) WITH ORDINALITY AS u(order_id, owned, n)
-    LEFT JOIN idempotency_keys k
-           ON NOT u.owned AND k.org_id = p_org_id AND k.kind = 'deduction'
-          AND k.order_id = u.order_id;
+    IF NOT (true = ALL(v_owned)) THEN  -- some order_ids were used before
+        SELECT array_agg(k.request_hash::text ORDER BY u.n),
+               array_agg(k.result_id::bigint ORDER BY u.n)
+        INTO v_key_hash, v_key_result
+        FROM unnest(p_order_ids, v_owned) WITH ORDINALITY AS u(order_id, owned, n)
+        LEFT JOIN idempotency_keys k
+               ON NOT u.owned AND k.org_id = p_org_id AND k.kind = 'deduction'
+              AND k.order_id = u.order_id;
+    ELSE
+        v_key_result := array_fill(NULL::bigint, ARRAY[v_count]);
+    END IF;
 
     SELECT array_agg(DISTINCT c ORDER BY c) INTO v_currencies FROM unnest(p_currencies) AS c;
     -- The available wallet's lock also guards the organisation's lots in its currency.
@@ -128,6 +136,9 @@ BEGIN
             v_first[i] := v_d;
         ELSIF NOT v_owned[i] AND v_key_result[i] IS NOT NULL THEN
             v_outcome[i] := CASE WHEN v_key_hash[i] = p_hashes[i] THEN 'replayed' ELSE 'conflict' END;
+            IF v_outcome[i] = 'replayed' THEN
+                v_replays := v_replays || v_key_result[i];
+            END IF;
         ELSE
             v_c := array_position(v_currencies, p_currencies[i]);
             IF v_spent[v_c] + p_amounts[i] > v_spendable[v_c] THEN
@@ -205,32 +216,39 @@ BEGIN
         FROM items i
         WHERE k.org_id = p_org_id AND k.kind = 'deduction' AND k.order_id = i.order_id
     )
+    SELECT count(*) INTO v_posted FROM items;
+
     -- Keys claimed here whose every item was refused are freed.
-    DELETE FROM idempotency_keys k
-    USING unnest(p_order_ids, v_owned) AS u(order_id, owned)
-    WHERE u.owned AND k.org_id = p_org_id AND k.kind = 'deduction' AND k.order_id = u.order_id
-      AND NOT EXISTS (SELECT FROM items i WHERE i.order_id = u.order_id);
+    SELECT array_agg(u.order_id) INTO v_release
+    FROM (SELECT u.order_id
+          FROM unnest(p_order_ids, v_owned, v_outcome) AS u(order_id, owned, outcome)
+          GROUP BY u.order_id
+          HAVING bool_or(u.owned) AND NOT bool_or(u.outcome = 'created')) u;
+    IF v_release IS NOT NULL THEN
+        DELETE FROM idempotency_keys k
+        WHERE k.org_id = p_org_id AND k.kind = 'deduction' AND k.order_id = ANY(v_release);
+    END IF;
 
     RETURN QUERY
     SELECT u.n::int, v_outcome[u.n],
            coalesce(v_entry[v_first[u.n]], e.id),
-           coalesce(p_amounts[v_first[u.n]], abs(p.amount)),
+           coalesce(p_amounts[v_first[u.n]], abs(e.amount)),
            coalesce(p_currencies[v_first[u.n]], e.currency::text),
            CASE WHEN v_first[u.n] > 0
                 THEN v_balances[array_position(v_currencies, p_currencies[v_first[u.n]])]
                      - v_start[v_first[u.n]] - p_amounts[v_first[u.n]]
-                ELSE p.balance_after END,
+                ELSE e.balance_after END,
            CASE WHEN v_first[u.n] > 0 THEN now() ELSE e.created_at END,
            v_available[u.n]
     FROM generate_series(1, v_count) AS u(n)
-    LEFT JOIN journal_entries e
-           ON v_outcome[u.n] = 'replayed' AND v_first[u.n] = 0
-          AND e.id = v_key_result[u.n] AND e.org_id = p_org_id
-    LEFT JOIN LATERAL (
-        SELECT p.amount, p.balance_after FROM postings p
+    LEFT JOIN (
+        -- Replays of earlier calls: their entries and the wallet's posting.
+        SELECT e.id, e.currency, e.created_at, p.amount, p.balance_after
+        FROM journal_entries e
+        JOIN postings p ON p.entry_id = e.id
         JOIN ledger_accounts a ON a.id = p.account_id AND a.org_id = e.org_id
-        WHERE p.entry_id = e.id
-    ) p ON true
+        WHERE e.id = ANY(v_replays) AND e.org_id = p_org_id
+    ) e ON v_first[u.n] = 0 AND e.id = v_key_result[u.n]
     ORDER BY u.n;
 END;
 $$;
