@@ -8,10 +8,12 @@ top-up `pending` and flags it for an operator.
 
 from dataclasses import dataclass
 
+from ledger.errors import AmountTooLarge, AmountTooSmall
 from ledger.gateways.base import (
     PAYMENT_CANCELED,
     PAYMENT_FAILED,
     PAYMENT_PAID,
+    AmountLimits,
     GatewayPayment,
 )
 
@@ -84,3 +86,17 @@ def decide(topup: TopupFacts, payment: GatewayPayment) -> Decision:
     if payment.status == PAYMENT_CANCELED and can_move(topup.status, CANCELED):
         return Decision("cancel")
     return Decision("none")
+
+
+def check_amount(amount: int, limits: AmountLimits | None) -> None:
+    """Refuse an amount the gateway would refuse, before anything is called.
+
+    Raises:
+        AmountTooSmall, AmountTooLarge: outside the gateway's limits for the currency.
+    """
+    if limits is None:
+        return
+    if amount < limits.minimum:
+        raise AmountTooSmall(minimum=limits.minimum)
+    if amount > limits.maximum:
+        raise AmountTooLarge(maximum=limits.maximum)

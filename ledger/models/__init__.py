@@ -2,6 +2,7 @@
 
 from ledger.models.accounts import LedgerAccount
 from ledger.models.base import Base
+from ledger.models.disputes import Dispute
 from ledger.models.idempotency import IdempotencyKey
 from ledger.models.journal import JournalEntry, Posting
 from ledger.models.lots import Lot, LotAllocation
@@ -13,6 +14,7 @@ from ledger.models.webhooks import WebhookEvent
 __all__ = [
     "ApiKey",
     "Base",
+    "Dispute",
     "ExternalRefund",
     "IdempotencyKey",
     "JournalEntry",

@@ -20,10 +20,10 @@ from sqlalchemy import select, text
 from ledger import clock, metrics
 from ledger.domain import topups as rules
 from ledger.domain.entries import EntryDraft, transfer
-from ledger.errors import GatewayRejected, GatewayUnavailable, NotFound, UnsupportedCurrency
+from ledger.errors import NotFound, UnsupportedCurrency
 from ledger.extensions import db
+from ledger.gateways import answers, get_gateway
 from ledger.gateways import base as gw
-from ledger.gateways import get_gateway
 from ledger.models import Organization, Topup
 from ledger.services import idempotency
 from ledger.services.accounts import gateway_clearing
@@ -63,7 +63,9 @@ def create_topup(
 
     Raises:
         UnsupportedCurrency: the gateway does not take this currency (nothing is called).
-        IdempotencyConflict: `order_id` was used for a different top-up.
+        AmountTooSmall, AmountTooLarge: outside the gateway's limits (nothing is called).
+        IdempotencyConflict: `order_id` was used for a different top-up (here, or at the
+            gateway's idempotency key derived from it).
         GatewayUnavailable, GatewayRejected: the gateway call failed (nothing is written).
     """
     gateway = get_gateway(provider)
@@ -77,11 +79,12 @@ def create_topup(
     earlier = idempotency.lookup(org_id=org_id, kind="topup", order_id=order_id, request=request)
     if earlier is not None:
         return TopupResult(db.session.get(Topup, uuid.UUID(earlier)), replayed=True)
+    rules.check_amount(amount, gateway.amount_limits.get(currency))
 
     org = db.session.get(Organization, org_id)
     db.session.rollback()  # no transaction stays open across the gateway call
     topup_id = topup_id_for(org_id, order_id)
-    created = _call_gateway(
+    created = answers.call(
         lambda: gateway.create_payment(
             gw.PaymentRequest(
                 topup_id=topup_id,
@@ -131,16 +134,6 @@ def _remember_customer(org_id: uuid.UUID, customer_id: str) -> None:
         ),
         {"customer": customer_id, "org_id": org_id},
     )
-
-
-def _call_gateway(call):
-    """Run a gateway call, turning its errors into the API's."""
-    try:
-        return call()
-    except gw.GatewayUnavailable as e:
-        raise GatewayUnavailable(e.message) from e
-    except gw.GatewayError as e:
-        raise GatewayRejected(e.message, gateway_code=e.code) from e
 
 
 def get_topup(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> Topup:
@@ -199,7 +192,7 @@ def sync_topup(topup_id: uuid.UUID) -> Topup:
     ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
     gateway = get_gateway(topup.provider)
     db.session.rollback()  # no transaction stays open across the gateway call
-    payment = _call_gateway(lambda: gateway.fetch_payment(ref))
+    payment = answers.call(lambda: gateway.fetch_payment(ref))
     return apply_payment(topup_id, payment)
 
 

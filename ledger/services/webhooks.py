@@ -7,7 +7,9 @@
 3. The event is dispatched by what it is about (`HANDLERS`). Handlers never trust the
    event's body for money: they fetch the gateway's own record.
 4. A failure is recorded on the inbox row and raised, so the endpoint answers 5xx and
-   the gateway retries; the event stays unprocessed until a delivery succeeds.
+   the gateway retries; the event stays unprocessed until a delivery succeeds. A gateway
+   that could not be asked gives the same answer on every path (`gateways.answers`:
+   502 `gateway_unavailable`).
 """
 
 import json
@@ -18,7 +20,7 @@ from sqlalchemy import text
 from ledger import clock, metrics
 from ledger.errors import InvalidSignature, NotFound
 from ledger.extensions import db
-from ledger.gateways import GATEWAYS, get_gateway
+from ledger.gateways import GATEWAYS, answers, get_gateway
 from ledger.gateways import base as gw
 from ledger.services import customers, refunds, topups
 
@@ -41,6 +43,8 @@ def receive(provider: str, body: bytes, headers: Mapping[str, str]) -> str:
         db.session.rollback()
         _record_failure(provider, event.id, e)
         metrics.count_webhook(provider, "failed")
+        if isinstance(e, gw.GatewayError):
+            raise answers.ledger_error(e) from e
         raise
     _mark_processed(provider, event.id)
     metrics.count_webhook(provider, "processed")

@@ -130,7 +130,6 @@ def test_malformed_entries_beside_a_valid_signature_do_not_hide_it(client, porto
     [
         ("Transaction.Cancelled", "cancel-1"),
         ("Transaction.PartialCancelled", "cancel-2"),
-        ("Transaction.DisputeCreated", None),
         ("BillingKey.Issued", None),
         ("Something.New", None),
     ],
