@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos clean
+.PHONY: install run test lint format migrate verify expire-lots resume-refunds sync-topups bench chaos clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ expire-lots: install
 
 resume-refunds: install
 	$(BIN)/flask ledger resume-refunds
+
+sync-topups: install
+	$(BIN)/flask ledger sync-topups
 
 lint: install
 	$(BIN)/pip install --quiet ruff

@@ -7,6 +7,7 @@ from ledger.api import (
     admin,
     api_keys,
     credits,
+    disputes,
     health,
     organizations,
     refunds,
@@ -16,7 +17,9 @@ from ledger.api import (
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    for module in (organizations, credits, topups, refunds, api_keys, admin, webhooks):
+    modules = (organizations, credits, topups, refunds, disputes, api_keys, admin, webhooks)
+    for module in modules:
         api.register_blueprint(module.blp)
     api.register_blueprint(refunds.admin_blp)
+    api.register_blueprint(disputes.admin_blp)
     app.register_blueprint(health.blp)

@@ -226,6 +226,10 @@ class PaymentGateway(abc.ABC):
             ledger.errors.InvalidSignature: bad, missing or stale signature.
         """
 
+    @abc.abstractmethod
+    def read_event(self, event_id: str, payload: dict[str, Any]) -> GatewayEvent:
+        """What a verified event (as stored in the inbox) is about; used again on retries."""
+
     def fetch_refund(self, refund_id: str, *, payment_id: str | None = None) -> GatewayRefund:
         """The gateway's record of one refund (for refunds left `processing`). Gateways that
         keep refunds inside their payment (PortOne) need the refunded payment's id."""

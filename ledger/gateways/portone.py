@@ -228,7 +228,9 @@ class PortOneGateway(gw.PaymentGateway):
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> gw.GatewayEvent:
         event_id = self._verify(body, {k.lower(): v for k, v in headers.items()})
-        payload = _webhook_body(body)
+        return self.read_event(event_id, _webhook_body(body))
+
+    def read_event(self, event_id: str, payload: dict[str, Any]) -> gw.GatewayEvent:
         if "type" not in payload and "payment_id" in payload:
             return _legacy_event(event_id, payload)
         type_ = payload.get("type") if isinstance(payload.get("type"), str) else ""

@@ -337,7 +337,10 @@ class StripeGateway(gw.PaymentGateway):
         except (stripe.SignatureVerificationError, ValueError) as e:
             raise InvalidSignature() from e
         payload = event.to_dict()
-        return _event_from(payload["id"], payload["type"], payload)
+        return self.read_event(payload["id"], payload)
+
+    def read_event(self, event_id: str, payload: dict[str, Any]) -> gw.GatewayEvent:
+        return _event_from(event_id, payload.get("type", ""), payload)
 
 
 def _call(call: Callable[[], T]) -> T:

@@ -21,7 +21,7 @@ class Lot(CreatedAt, Base):
         CheckConstraint("kind IN ('paid', 'bonus')", name="kind"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("remaining >= 0 AND remaining <= amount", name="remaining_within_amount"),
-        CheckConstraint("shortfall >= 0 AND shortfall <= amount", name="shortfall_within_amount"),
+        CheckConstraint("shortfall >= 0", name="shortfall_nonnegative"),
         Index(
             "ix_lots_spendable",
             "org_id",

@@ -84,9 +84,7 @@ def upgrade():
         batch_op.add_column(
             sa.Column("shortfall", sa.BigInteger(), server_default="0", nullable=False)
         )
-        batch_op.create_check_constraint(
-            "shortfall_within_amount", "shortfall >= 0 AND shortfall <= amount"
-        )
+        batch_op.create_check_constraint("shortfall_nonnegative", "shortfall >= 0")
 
     with op.batch_alter_table("refund_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("failure_code", sa.Text(), nullable=True))
@@ -114,7 +112,7 @@ def downgrade():
         batch_op.drop_column("failure_code")
 
     with op.batch_alter_table("lots", schema=None) as batch_op:
-        batch_op.drop_constraint("shortfall_within_amount", type_="check")
+        batch_op.drop_constraint("shortfall_nonnegative", type_="check")
         batch_op.drop_column("shortfall")
 
     with op.batch_alter_table("disputes", schema=None) as batch_op:
