@@ -44,6 +44,7 @@ from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
 from ledger.models import ExternalRefund, RefundRequest, Topup
+from ledger.services import disputes, lots
 from ledger.services.accounts import REFUND_SHORTFALL, gateway_clearing, platform_account
 from ledger.services.posting import post_entry
 from ledger.services.reports import Page, newest_first
@@ -68,13 +69,15 @@ def request_refund(
     reason: str,
     requested_by: str,
     amount: int | None = None,
+    refund_account: dict[str, str] | None = None,
 ) -> RefundRequest:
     """Ask for (part of) a top-up back; the amount is held at once.
 
     Raises:
         NotFound: no such top-up in this organisation.
         NotRefundable, RefundAlreadyPending, RefundWindowExpired, CreditConsumed,
-        AmountExceedsRefundable: the policy refuses (`domain.refunds.amount_to_refund`).
+        AmountExceedsRefundable, TopupDisputed, RefundAccountRequired: the policy
+        refuses (`domain.refunds.amount_to_refund`).
     """
     with atomic():
         topup = _lock_topup(topup_id, org_id=org_id)
@@ -87,6 +90,9 @@ def request_refund(
             lot_kind=lot.kind if lot else None,
             lot_remaining=lot.remaining if lot else 0,
             has_open_request=has_open_request,
+            disputed=disputes.is_disputed(topup.id),
+            bank_transfer=topup.bank_transfer,
+            has_refund_account=refund_account is not None,
         )
         held = rules.amount_to_refund(
             facts, amount, clock.now(), current_app.config["REFUND_WINDOW_DAYS"]
@@ -100,6 +106,8 @@ def request_refund(
             status=rules.PENDING,
             reason=reason,
             requested_by=requested_by,
+            # Only a bank-transfer refund needs one; it is not kept for any other.
+            refund_account=refund_account if topup.bank_transfer else None,
         )
         db.session.add(request)
         db.session.flush()
@@ -143,6 +151,7 @@ class _RefundCall:
     reason: str
     refundable_before: int
     gateway_refund_id: str | None
+    refund_account: gw.RefundAccount | None
 
 
 def approve_refund(
@@ -179,40 +188,49 @@ def _refund_at_gateway(call: _RefundCall) -> RefundRequest:
             idempotency_key=gateway_idempotency_key(call.request_id),
             reason=call.reason,
             refundable_before=call.refundable_before,
+            refund_account=call.refund_account,
         )
     except gw.GatewayUnavailable:
         return _get_request(call.request_id)
     except gw.GatewayError as e:
-        return _fail(call.request_id, e.message)
+        # A refusal (Stripe's, or the PG's behind PortOne) is an answer: fail, release.
+        return _fail(call.request_id, e.code, e.message)
     return apply_gateway_refund(call.request_id, refund)
 
 
 def apply_gateway_refund(request_id: uuid.UUID, refund: gw.GatewayRefund) -> RefundRequest:
-    """Apply the gateway's record of a request's refund; only a processing request changes."""
+    """Apply the gateway's record of a request's refund: a processing request settles or
+    fails; a succeeded one whose refund failed afterwards gives the credit back."""
     with atomic():
         request, topup = _lock_request(request_id)
+        if request.status == rules.SUCCEEDED and refund.status == gw.REFUND_FAILED:
+            _undo(request, topup, _lock_wallets(request), refund)
+            return request
         if request.status != rules.PROCESSING:
             return request  # settled or failed already (by a webhook, or an earlier answer)
         if refund.status == gw.REFUND_SUCCEEDED:
             _settle(request, topup, _lock_wallets(request), refund.id)
         elif refund.status == gw.REFUND_FAILED:
-            _fail_locked(request, refund.failure_message or "the gateway refund failed")
+            _fail_locked(
+                request, refund.failure_code, refund.failure_message or "the gateway refund failed"
+            )
         else:
             request.gateway_refund_id = refund.id
             request.updated_at = clock.now()
     return request
 
 
-def _fail(request_id: uuid.UUID, message: str) -> RefundRequest:
+def _fail(request_id: uuid.UUID, code: str | None, message: str) -> RefundRequest:
     with atomic():
         request, _ = _lock_request(request_id)
         if request.status == rules.PROCESSING:
-            _fail_locked(request, message)
+            _fail_locked(request, code, message)
     return request
 
 
-def _fail_locked(request: RefundRequest, message: str) -> None:
+def _fail_locked(request: RefundRequest, code: str | None, message: str) -> None:
     request.status = rules.move(request.status, rules.FAILED)
+    request.failure_code = code
     request.failure_message = message
     _release(request, _lock_wallets(request))
 
@@ -293,14 +311,19 @@ def _refund_call(request: RefundRequest, topup: Topup) -> _RefundCall:
         reason=request.reason,
         refundable_before=request.gateway_refundable_before,
         gateway_refund_id=request.gateway_refund_id,
+        refund_account=gw.RefundAccount(**request.refund_account)
+        if request.refund_account
+        else None,
     )
 
 
 # The gateway's record: webhooks
 
 
-def sync_refunds(topup_id: uuid.UUID) -> None:
-    """Bring the top-up's refunds in line with the gateway's record of them.
+def sync_refunds(topup_id: uuid.UUID, *, refund_id: str | None = None) -> None:
+    """Bring the top-up's refunds in line with the gateway's record of them: the refund
+    being made, a refund of ours an event names (it may have failed after succeeding),
+    then the payment's total.
 
     Raises:
         gateways.base.GatewayError: the gateway could not be asked (the webhook is retried).
@@ -308,13 +331,30 @@ def sync_refunds(topup_id: uuid.UUID) -> None:
     topup = db.session.get(Topup, topup_id)
     request = _open_request(topup_id)
     processing = request if request and request.status == rules.PROCESSING else None
-    call = _refund_call(processing, topup) if processing else None
+    calls = [_refund_call(processing, topup)] if processing else []
+    named = _succeeded_request(topup_id, refund_id)
+    if named is not None:
+        calls.append(_refund_call(named, topup))
     ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
     gateway = get_gateway(topup.provider)
     db.session.rollback()  # no transaction stays open across the gateway calls
-    if call and call.gateway_refund_id:
-        apply_gateway_refund(call.request_id, _fetch_refund(gateway, call))
+    for call in calls:
+        if call.gateway_refund_id:
+            apply_gateway_refund(call.request_id, _fetch_refund(gateway, call))
     apply_refunded_total(topup_id, gateway.fetch_payment(ref).refunded_amount)
+
+
+def _succeeded_request(topup_id: uuid.UUID, refund_id: str | None) -> RefundRequest | None:
+    """The top-up's succeeded request whose gateway refund is `refund_id`, if any."""
+    if not refund_id:
+        return None
+    return db.session.scalar(
+        select(RefundRequest).where(
+            RefundRequest.topup_id == topup_id,
+            RefundRequest.gateway_refund_id == refund_id,
+            RefundRequest.status == rules.SUCCEEDED,
+        )
+    )
 
 
 def apply_refunded_total(topup_id: uuid.UUID, gateway_refunded: int) -> None:
@@ -397,6 +437,8 @@ def _record_outside_refund(
             entry_id=posted.id,
         )
     )
+    if decision.shortfall:
+        lots.owe_shortfall(lot_id, decision.shortfall)
     _add_refunded(topup, decision.outside)
 
 
@@ -541,8 +583,11 @@ def _lock_wallets(request: RefundRequest) -> dict[str, Wallet]:
 
 
 def _release(request: RefundRequest, wallets: dict[str, Wallet]) -> None:
-    """Give a closed request's hold back to its top-up's lot (top-up and request locked)."""
-    _move_hold(request, _topup_lot(request.topup_id).id, wallets, release=True)
+    """Give a closed request's hold back to its top-up's lot (top-up and request locked);
+    a shortfall the lot owes is settled first."""
+    lot_id = _topup_lot(request.topup_id).id
+    _move_hold(request, lot_id, wallets, release=True)
+    lots.settle_shortfalls(request.org_id, request.currency, [(lot_id, request.amount)], wallets)
     request.updated_at = clock.now()
 
 
@@ -575,6 +620,42 @@ def _settle(
         wallets,
     )
     _add_refunded(topup, request.amount)
+
+
+def _undo(
+    request: RefundRequest, topup: Topup, wallets: dict[str, Wallet], refund: gw.GatewayRefund
+) -> None:
+    """The gateway's refund failed after it had succeeded (the money never reached the
+    card): the request fails, the credit goes back to the same lot (a shortfall it owes is
+    settled first), and the top-up's refunded amount comes back down."""
+    request.status = rules.move(request.status, rules.FAILED)
+    request.failure_code = refund.failure_code
+    request.failure_message = refund.failure_message or "the gateway refund failed"
+    request.updated_at = clock.now()
+    lot_id = _topup_lot(topup.id).id
+    post_entry(
+        EntryDraft(
+            kind="refund_failure",
+            org_id=request.org_id,
+            currency=request.currency,
+            postings=transfer(
+                source=gateway_clearing(topup.provider, request.currency),
+                destination=wallets["available"].id,
+                currency=request.currency,
+                amount=request.amount,
+            ),
+            description=f"{topup.provider} refund failed after it had succeeded",
+            reference=refund.id,
+            topup_id=topup.id,
+            refund_request_id=request.id,
+            lot_movements=(LotMovement(lot_id, request.amount),),
+        ),
+        wallets,
+    )
+    lots.settle_shortfalls(request.org_id, request.currency, [(lot_id, request.amount)], wallets)
+    topup.refunded_amount -= request.amount
+    topup.status = topup_rules.status_when_credited(topup.amount, topup.refunded_amount)
+    topup.updated_at = clock.now()
 
 
 def _add_refunded(topup: Topup, amount: int) -> None:

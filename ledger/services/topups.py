@@ -180,6 +180,12 @@ def find_topup_id(provider: str, ref: gw.PaymentRef, topup_hint: str | None) -> 
     return row.id if row else None
 
 
+def is_pending(topup_id: uuid.UUID) -> bool:
+    status = db.session.scalar(select(Topup.status).where(Topup.id == topup_id))
+    db.session.rollback()
+    return status == rules.PENDING
+
+
 def sync_topup(topup_id: uuid.UUID) -> Topup:
     """Fetch the gateway's record of the top-up's payment and apply it, once.
 
@@ -213,6 +219,8 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
             topup.gateway_payment_id = payment.id
         if decision.action == "credit":
             _credit(topup, payment)
+        elif decision.action == "refunded":
+            _mark_paid(topup, payment)  # refunded in full before crediting: nothing to credit
         elif decision.action == "fail":
             topup.status = rules.FAILED
             topup.failure_code = payment.failure_code
@@ -229,11 +237,23 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
 
 
 # How each decision is counted in /metrics.
-_OUTCOMES = {"credit": "paid", "fail": "failed", "cancel": "canceled", "flag": "flagged"}
+_OUTCOMES = {
+    "credit": "paid",
+    "refunded": "refunded",
+    "fail": "failed",
+    "cancel": "canceled",
+    "flag": "flagged",
+}
 
 
 def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
-    """Put a paid top-up's amount in the wallet as a `paid` lot (top-up row locked)."""
+    """Put what the gateway kept of a paid top-up in the wallet as a `paid` lot, and record
+    what it refunded before we credited (top-up row locked)."""
+    refunded = payment.refunded_amount
+    credited = rules.credited_amount(topup.amount, refunded)
+    description = f"{topup.provider} top-up"
+    if refunded:
+        description += f" ({refunded} refunded at {topup.provider} before it was credited)"
     wallet = lock_wallets(topup.org_id, topup.currency)["available"]
     posted = post_entry(
         EntryDraft(
@@ -244,10 +264,10 @@ def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
                 source=gateway_clearing(topup.provider, topup.currency),
                 destination=wallet.id,
                 currency=topup.currency,
-                amount=topup.amount,
+                amount=credited,
             ),
             order_id=topup.order_id,
-            description=f"{topup.provider} top-up",
+            description=description,
             reference=payment.id,
             topup_id=topup.id,
         ),
@@ -256,12 +276,19 @@ def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
     credit_lot(
         org_id=topup.org_id,
         kind="paid",
-        amount=topup.amount,
+        amount=credited,
         currency=topup.currency,
         entry_id=posted.id,
         topup_id=topup.id,
     )
-    topup.status = rules.PAID
+    _mark_paid(topup, payment)
+
+
+def _mark_paid(topup: Topup, payment: gw.GatewayPayment) -> None:
+    refunded = min(payment.refunded_amount, topup.amount)
+    topup.status = rules.status_when_credited(topup.amount, refunded)
+    topup.refunded_amount = refunded
+    topup.bank_transfer = payment.bank_transfer
     topup.paid_at = payment.paid_at or clock.now()
     topup.flagged_reason = None
     topup.failure_code = None

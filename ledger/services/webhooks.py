@@ -164,11 +164,16 @@ def _payment_changed(provider: str, event: gw.GatewayEvent) -> bool:
 
 def _refund_changed(provider: str, event: gw.GatewayEvent) -> bool:
     """Bring the top-up's refunds in line with the gateway's record: confirm ours, record
-    those made outside the service."""
+    those made outside the service. A refund of a payment not credited yet (its payment
+    webhook lost or late) credits the payment, less that refund."""
     topup_id = _topup_of(provider, event)
-    if topup_id is not None:
-        refunds.sync_refunds(topup_id)
-    return topup_id is not None
+    if topup_id is None:
+        return False
+    if topups.is_pending(topup_id):
+        topups.sync_topup(topup_id)
+    else:
+        refunds.sync_refunds(topup_id, refund_id=event.refund_id)
+    return True
 
 
 def _dispute_changed(provider: str, event: gw.GatewayEvent) -> bool:

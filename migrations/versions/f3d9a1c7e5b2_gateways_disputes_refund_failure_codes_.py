@@ -92,6 +92,11 @@ def upgrade():
             sa.Column("refund_account", postgresql.JSONB(astext_type=sa.Text()), nullable=True)
         )
 
+    with op.batch_alter_table("topups", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("bank_transfer", sa.Boolean(), server_default="false", nullable=False)
+        )
+
     with op.batch_alter_table("webhook_events", schema=None) as batch_op:
         batch_op.create_index(
             "ix_webhook_events_unprocessed",
@@ -106,6 +111,9 @@ def downgrade():
         batch_op.drop_index(
             "ix_webhook_events_unprocessed", postgresql_where="processed_at IS NULL"
         )
+
+    with op.batch_alter_table("topups", schema=None) as batch_op:
+        batch_op.drop_column("bank_transfer")
 
     with op.batch_alter_table("refund_requests", schema=None) as batch_op:
         batch_op.drop_column("refund_account")
