@@ -14,14 +14,15 @@ then only what the gateway kept is credited, and the refund is recorded on the t
 
 from dataclasses import dataclass
 
-from ledger.errors import AmountTooLarge, AmountTooSmall
-from ledger.gateways.base import (
+from ledger.domain.payments import (
     PAYMENT_CANCELED,
     PAYMENT_FAILED,
     PAYMENT_PAID,
     AmountLimits,
     GatewayPayment,
 )
+from ledger.domain.states import StateMachine
+from ledger.errors import AmountTooLarge, AmountTooSmall
 
 PENDING = "pending"
 PAID = "paid"
@@ -42,8 +43,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def can_move(current: str, new: str) -> bool:
-    return new in TRANSITIONS[current]
+STATUS = StateMachine("top-up", TRANSITIONS)
+can_move = STATUS.can_move
+move = STATUS.move
 
 
 def status_after_refund(amount: int, refunded_amount: int) -> str:

@@ -229,7 +229,8 @@ class StripeGateway(gw.PaymentGateway):
                 return customer.id
             key = f"customer-{organization.id}-after-{customer.id}"
         raise gw.GatewayError(
-            "too many deleted Stripe customers for this organisation", code="customer_deleted"
+            "too many deleted Stripe customers for this organisation",
+            gateway_code="customer_deleted",
         )
 
     def fetch_payment(self, ref: gw.PaymentRef) -> gw.GatewayPayment:
@@ -353,9 +354,11 @@ def _call(call: Callable[[], T]) -> T:
         code = e.code or (e.error.type if e.error else None)
         if _asks_to_retry(e):
             raise gw.GatewayUnavailable(
-                f"Stripe failed: {e.user_message}", code=code, http_status=e.http_status
+                f"Stripe failed: {e.user_message}", gateway_code=code, gateway_status=e.http_status
             ) from e
-        raise gw.GatewayError(e.user_message or str(e), code=code, http_status=e.http_status) from e
+        raise gw.GatewayError(
+            e.user_message or str(e), gateway_code=code, gateway_status=e.http_status
+        ) from e
 
 
 def _asks_to_retry(error: stripe.StripeError) -> bool:

@@ -23,18 +23,28 @@ import uuid
 from sqlalchemy import select, text
 
 from ledger import clock
+from ledger.book import (
+    REFUND_SHORTFALL,
+    EntryDraft,
+    LotMovement,
+    PostingDraft,
+    Wallet,
+    gateway_clearing,
+    lock_wallets,
+    owe_shortfall,
+    platform_account,
+    post_entry,
+    settle_shortfalls,
+    transfer,
+    unit_of_work,
+)
+from ledger.book.reports import Page, newest_first
 from ledger.domain import disputes as rules
-from ledger.domain.entries import EntryDraft, LotMovement, PostingDraft, transfer
 from ledger.errors import NotFound
 from ledger.extensions import db
-from ledger.gateways import answers, get_gateway
 from ledger.gateways import base as gw
+from ledger.gateways import get_gateway
 from ledger.models import Dispute, Topup
-from ledger.services import lots
-from ledger.services.accounts import REFUND_SHORTFALL, gateway_clearing, platform_account
-from ledger.services.posting import post_entry
-from ledger.services.reports import Page, newest_first
-from ledger.services.transaction import Wallet, atomic, lock_wallets
 
 # Top-up states with a credited lot a dispute can freeze.
 _CREDITED = frozenset({"paid", "partially_refunded", "refunded"})
@@ -46,12 +56,11 @@ def sync_disputes(topup_id: uuid.UUID, *, dispute_id: str | None = None) -> None
     Raises:
         GatewayUnavailable, GatewayRejected: the gateway could not be asked.
     """
-    topup = db.session.get(Topup, topup_id)
-    payment_id, provider = topup.gateway_payment_id, topup.provider
-    db.session.rollback()  # no transaction stays open across the gateway call
-    found = answers.call(
-        lambda: get_gateway(provider).fetch_disputes(payment_id=payment_id, dispute_id=dispute_id)
-    )
+    with unit_of_work():  # ends before the gateway call: no transaction stays open across it
+        topup = db.session.get(Topup, topup_id)
+        payment_id, provider = topup.gateway_payment_id, topup.provider
+    gateway = get_gateway(provider)
+    found = gateway.fetch_disputes(payment_id=payment_id, dispute_id=dispute_id)
     for dispute in found:
         if dispute.payment_id == payment_id:  # the gateway's record must name this payment
             apply_dispute(topup_id, dispute)
@@ -59,7 +68,7 @@ def sync_disputes(topup_id: uuid.UUID, *, dispute_id: str | None = None) -> None
 
 def apply_dispute(topup_id: uuid.UUID, found: gw.GatewayDispute) -> Dispute | None:
     """Apply the gateway's record of one dispute to the top-up, once per move."""
-    with atomic():
+    with unit_of_work():
         topup = db.session.scalar(
             select(Topup)
             .where(Topup.id == topup_id)
@@ -203,7 +212,7 @@ def _release(dispute: Dispute, lot, wallets: dict[str, Wallet]) -> None:
         ),
         wallets,
     )
-    lots.settle_shortfalls(dispute.org_id, dispute.currency, [(lot.id, dispute.frozen)], wallets)
+    settle_shortfalls(dispute.org_id, dispute.currency, [(lot.id, dispute.frozen)], wallets)
 
 
 def _lose(dispute: Dispute, topup: Topup, lot, wallets: dict[str, Wallet]) -> None:
@@ -224,7 +233,7 @@ def _lose(dispute: Dispute, topup: Topup, lot, wallets: dict[str, Wallet]) -> No
                 platform_account(REFUND_SHORTFALL, topup.currency), topup.currency, -split.shortfall
             )
         )
-        lots.owe_shortfall(lot.id, split.shortfall)
+        owe_shortfall(lot.id, split.shortfall)
     post_entry(
         EntryDraft(
             kind="dispute_loss",

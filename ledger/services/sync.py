@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ledger import clock
+from ledger.book import unit_of_work
 from ledger.domain import topups as topup_rules
 from ledger.errors import LedgerError
 from ledger.extensions import db
@@ -31,15 +32,15 @@ class SyncResult:
 
 def sync_topups(*, older_than: timedelta) -> SyncResult:
     """Settle pending top-ups from the gateways' records; retry stuck webhook events."""
-    due = db.session.scalars(
-        select(Topup.id)
-        .where(
-            Topup.status == topup_rules.PENDING,
-            Topup.created_at <= clock.now() - older_than,
-        )
-        .order_by(Topup.created_at)
-    ).all()
-    db.session.rollback()
+    with unit_of_work():  # a read of its own: no transaction stays open across the calls
+        due = db.session.scalars(
+            select(Topup.id)
+            .where(
+                Topup.status == topup_rules.PENDING,
+                Topup.created_at <= clock.now() - older_than,
+            )
+            .order_by(Topup.created_at)
+        ).all()
     settled: dict[str, int] = {}
     errors = []
     for topup_id in due:

@@ -18,23 +18,46 @@ from typing import Any
 from sqlalchemy import select, text
 
 from ledger import clock, metrics
+from ledger.book import (
+    EntryDraft,
+    NewLot,
+    gateway_clearing,
+    idempotency,
+    lock_wallets,
+    post_entry,
+    transfer,
+    unit_of_work,
+)
+from ledger.book.reports import Page, newest_first
 from ledger.domain import topups as rules
-from ledger.domain.entries import EntryDraft, transfer
-from ledger.errors import NotFound, UnsupportedCurrency
+from ledger.errors import (
+    AmountTooLarge,
+    AmountTooSmall,
+    GatewayError,
+    GatewayUnavailable,
+    IdempotencyConflict,
+    LedgerError,
+    NotFound,
+    UnsupportedCurrency,
+)
 from ledger.extensions import db
-from ledger.gateways import answers, get_gateway
 from ledger.gateways import base as gw
+from ledger.gateways import get_gateway
 from ledger.models import Organization, Topup
-from ledger.services import idempotency
-from ledger.services.accounts import gateway_clearing
-from ledger.services.lots import credit_lot
-from ledger.services.posting import post_entry
-from ledger.services.reports import Page, newest_first
-from ledger.services.transaction import atomic, lock_wallets
 
 # Top-up ids are derived from (organisation, order_id), so a retry after a gateway
 # timeout reaches the gateway with the same idempotency key.
 _TOPUP_NAMESPACE = uuid.UUID("6f1c9a52-35a4-4c1e-9a57-0f3c2b7e8d11")
+
+
+# A gateway's refusals of a new payment that the caller can act on, as the API's own
+# errors: Stripe's idempotency key derived from the order_id met other parameters (the
+# order_id was reused with another body after a lost answer), or its own amount limits.
+_CALLER_ERRORS: dict[str, type[LedgerError]] = {
+    "idempotency_error": IdempotencyConflict,
+    "amount_too_small": AmountTooSmall,
+    "amount_too_large": AmountTooLarge,
+}
 
 
 def topup_id_for(org_id: uuid.UUID, order_id: str) -> uuid.UUID:
@@ -66,7 +89,7 @@ def create_topup(
         AmountTooSmall, AmountTooLarge: outside the gateway's limits (nothing is called).
         IdempotencyConflict: `order_id` was used for a different top-up (here, or at the
             gateway's idempotency key derived from it).
-        GatewayUnavailable, GatewayRejected: the gateway call failed (nothing is written).
+        GatewayUnavailable, GatewayError: the gateway call failed (nothing is written).
     """
     gateway = get_gateway(provider)
     if currency not in gateway.currencies:
@@ -81,25 +104,31 @@ def create_topup(
         return TopupResult(db.session.get(Topup, uuid.UUID(earlier)), replayed=True)
     rules.check_amount(amount, gateway.amount_limits.get(currency))
 
-    org = db.session.get(Organization, org_id)
-    db.session.rollback()  # no transaction stays open across the gateway call
-    topup_id = topup_id_for(org_id, order_id)
-    created = answers.call(
-        lambda: gateway.create_payment(
-            gw.PaymentRequest(
-                topup_id=topup_id,
-                order_id=order_id,
-                amount=amount,
-                currency=currency,
-                order_name=f"Prepaid credit {order_id}",
-                organization=gw.OrganizationRef(
-                    org.id, org.name, org.billing_email, org.stripe_customer_id
-                ),
-                checkout=checkout,
-            )
+    with unit_of_work():  # ends before the gateway call: no transaction stays open across it
+        org = db.session.get(Organization, org_id)
+        organization = gw.OrganizationRef(
+            org.id, org.name, org.billing_email, org.stripe_customer_id
         )
+    topup_id = topup_id_for(org_id, order_id)
+    request_at_gateway = gw.PaymentRequest(
+        topup_id=topup_id,
+        order_id=order_id,
+        amount=amount,
+        currency=currency,
+        order_name=f"Prepaid credit {order_id}",
+        organization=organization,
+        checkout=checkout,
     )
-    with atomic():
+    try:
+        created = gateway.create_payment(request_at_gateway)
+    except GatewayUnavailable:
+        raise
+    except GatewayError as e:
+        refusal = _CALLER_ERRORS.get(e.gateway_code or "")
+        if refusal is None:
+            raise
+        raise refusal(gateway_code=e.gateway_code) from e
+    with unit_of_work():
         claim = idempotency.claim(org_id=org_id, kind="topup", order_id=order_id, request=request)
         if claim.replay_of is not None:
             return TopupResult(db.session.get(Topup, uuid.UUID(claim.replay_of)), replayed=True)
@@ -155,35 +184,34 @@ def list_topups(
 
 def confirm_topup(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> Topup:
     """Ask the gateway now and credit the top-up if it is paid (same path as webhooks)."""
-    get_topup(org_id=org_id, topup_id=topup_id)
-    db.session.rollback()
+    with unit_of_work():
+        get_topup(org_id=org_id, topup_id=topup_id)
     return sync_topup(topup_id)
 
 
 def find_topup_id(provider: str, ref: gw.PaymentRef, topup_hint: str | None) -> uuid.UUID | None:
     """The top-up a gateway event is about: by payment id, checkout id, then the hint."""
-    row = db.session.execute(
-        text(
-            "SELECT id FROM topups WHERE provider = :provider AND ("
-            " (CAST(:payment_id AS text) IS NOT NULL AND gateway_payment_id = :payment_id) OR"
-            " (CAST(:checkout_id AS text) IS NOT NULL AND gateway_checkout_id = :checkout_id) OR"
-            " (CAST(:hint AS text) IS NOT NULL AND CAST(id AS text) = :hint)) LIMIT 1"
-        ),
-        {
-            "provider": provider,
-            "payment_id": ref.payment_id,
-            "checkout_id": ref.checkout_id,
-            "hint": topup_hint,
-        },
-    ).first()
-    db.session.rollback()
+    with unit_of_work():
+        row = db.session.execute(
+            text(
+                "SELECT id FROM topups WHERE provider = :provider AND ("
+                " (CAST(:payment_id AS text) IS NOT NULL AND gateway_payment_id = :payment_id) OR"
+                " (CAST(:checkout_id AS text) IS NOT NULL AND gateway_checkout_id = :checkout_id)"
+                " OR (CAST(:hint AS text) IS NOT NULL AND CAST(id AS text) = :hint)) LIMIT 1"
+            ),
+            {
+                "provider": provider,
+                "payment_id": ref.payment_id,
+                "checkout_id": ref.checkout_id,
+                "hint": topup_hint,
+            },
+        ).first()
     return row.id if row else None
 
 
 def is_pending(topup_id: uuid.UUID) -> bool:
-    status = db.session.scalar(select(Topup.status).where(Topup.id == topup_id))
-    db.session.rollback()
-    return status == rules.PENDING
+    with unit_of_work():
+        return db.session.scalar(select(Topup.status).where(Topup.id == topup_id)) == rules.PENDING
 
 
 def sync_topup(topup_id: uuid.UUID) -> Topup:
@@ -192,19 +220,19 @@ def sync_topup(topup_id: uuid.UUID) -> Topup:
     Raises:
         GatewayUnavailable: the gateway did not answer (nothing changes; retry later).
     """
-    topup = db.session.get(Topup, topup_id)
-    if topup is None:
-        raise NotFound("top-up not found")
-    ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
-    gateway = get_gateway(topup.provider)
-    db.session.rollback()  # no transaction stays open across the gateway call
-    payment = answers.call(lambda: gateway.fetch_payment(ref))
+    with unit_of_work():  # ends before the gateway call: no transaction stays open across it
+        topup = db.session.get(Topup, topup_id)
+        if topup is None:
+            raise NotFound("top-up not found")
+        ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
+        gateway = get_gateway(topup.provider)
+    payment = gateway.fetch_payment(ref)
     return apply_payment(topup_id, payment)
 
 
 def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
     """Apply the gateway's record to the top-up under its row lock."""
-    with atomic():
+    with unit_of_work():
         topup = db.session.scalar(select(Topup).where(Topup.id == topup_id).with_for_update())
         facts = rules.TopupFacts(
             str(topup.id),
@@ -222,11 +250,11 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
         elif decision.action == "refunded":
             _mark_paid(topup, payment)  # refunded in full before crediting: nothing to credit
         elif decision.action == "fail":
-            topup.status = rules.FAILED
+            topup.status = rules.move(topup.status, rules.FAILED)
             topup.failure_code = payment.failure_code
             topup.failure_message = payment.failure_message
         elif decision.action == "cancel":
-            topup.status = rules.CANCELED
+            topup.status = rules.move(topup.status, rules.CANCELED)
         elif decision.action == "flag":
             topup.flagged_reason = decision.reason
         if decision.action != "none":
@@ -255,7 +283,7 @@ def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
     if refunded:
         description += f" ({refunded} refunded at {topup.provider} before it was credited)"
     wallet = lock_wallets(topup.org_id, topup.currency)["available"]
-    posted = post_entry(
+    post_entry(
         EntryDraft(
             kind="topup",
             org_id=topup.org_id,
@@ -270,23 +298,16 @@ def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
             description=description,
             reference=payment.id,
             topup_id=topup.id,
+            new_lots=(NewLot(uuid.uuid4(), "paid", credited, topup_id=topup.id),),
         ),
         [wallet],
-    )
-    credit_lot(
-        org_id=topup.org_id,
-        kind="paid",
-        amount=credited,
-        currency=topup.currency,
-        entry_id=posted.id,
-        topup_id=topup.id,
     )
     _mark_paid(topup, payment)
 
 
 def _mark_paid(topup: Topup, payment: gw.GatewayPayment) -> None:
     refunded = min(payment.refunded_amount, topup.amount)
-    topup.status = rules.status_when_credited(topup.amount, refunded)
+    topup.status = rules.move(topup.status, rules.status_when_credited(topup.amount, refunded))
     topup.refunded_amount = refunded
     topup.bank_transfer = payment.bank_transfer
     topup.paid_at = payment.paid_at or clock.now()

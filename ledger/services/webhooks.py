@@ -8,8 +8,8 @@
    event's body for money: they fetch the gateway's own record.
 4. A failure is recorded on the inbox row and raised, so the endpoint answers 5xx and
    the gateway retries; the event stays unprocessed until a delivery succeeds. A gateway
-   that could not be asked gives the same answer on every path (`gateways.answers`:
-   502 `gateway_unavailable`).
+   that could not be asked gives the same answer on every path (the adapters raise
+   `ledger.errors.GatewayUnavailable`: 502 `gateway_unavailable`).
 5. An event about a payment that matches no top-up (yet: a webhook can outrun the
    request that records its top-up) is acknowledged but stays unprocessed, with
    `last_error` saying so.
@@ -28,9 +28,10 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from ledger import clock, metrics
+from ledger.book import unit_of_work
 from ledger.errors import InvalidSignature, LedgerError, NotFound
 from ledger.extensions import db
-from ledger.gateways import GATEWAYS, answers, get_gateway
+from ledger.gateways import GATEWAYS, get_gateway
 from ledger.gateways import base as gw
 from ledger.services import customers, disputes, refunds, topups
 
@@ -48,7 +49,12 @@ def receive(provider: str, body: bytes, headers: Mapping[str, str]) -> str:
     except InvalidSignature:
         metrics.count_webhook(provider, "invalid_signature")
         raise
-    if _store(provider, event):
+    # Several units of work on purpose: the event is stored (and its delivery counted)
+    # before it is processed, so a failure leaves it in the inbox with its error while
+    # the gateway retries; each handler's use cases are units of work of their own.
+    with unit_of_work():
+        already_processed = _store(provider, event)
+    if already_processed:
         metrics.count_webhook(provider, "duplicate")
         return "duplicate"
     outcome = process(provider, event)
@@ -62,22 +68,18 @@ def process(provider: str, event: gw.GatewayEvent) -> str:
     Returns `processed`, or `unmatched` when it is about no top-up of ours yet.
 
     Raises:
-        GatewayUnavailable, GatewayRejected: the gateway could not be asked (recorded).
+        GatewayUnavailable, GatewayError: the gateway could not be asked (recorded).
     """
     try:
         matched = HANDLERS[event.action](provider, event)
     except Exception as e:
-        db.session.rollback()
-        _record(provider, event.id, error=f"{type(e).__name__}: {e}")
+        with unit_of_work():
+            _record(provider, event.id, error=f"{type(e).__name__}: {e}")
         metrics.count_webhook(provider, "failed")
-        if isinstance(e, gw.GatewayError):
-            raise answers.ledger_error(e) from e
         raise
-    if not matched:
-        _record(provider, event.id, error=UNMATCHED)
-        return "unmatched"
-    _record(provider, event.id, error=None)
-    return "processed"
+    with unit_of_work():
+        _record(provider, event.id, error=None if matched else UNMATCHED)
+    return "processed" if matched else "unmatched"
 
 
 @dataclass(frozen=True)
@@ -90,15 +92,15 @@ class RetryResult:
 def retry_events(*, older_than: timedelta) -> RetryResult:
     """Process again the inbox events that failed or matched nothing, oldest first."""
     now = clock.now()
-    due = db.session.execute(
-        text(
-            "SELECT provider, event_id, payload FROM webhook_events "
-            "WHERE processed_at IS NULL AND received_at <= :before AND received_at > :since "
-            "ORDER BY received_at"
-        ),
-        {"before": now - older_than, "since": now - RETRY_WINDOW},
-    ).all()
-    db.session.rollback()
+    with unit_of_work():  # a read of its own: no transaction stays open across the retries
+        due = db.session.execute(
+            text(
+                "SELECT provider, event_id, payload FROM webhook_events "
+                "WHERE processed_at IS NULL AND received_at <= :before AND received_at > :since "
+                "ORDER BY received_at"
+            ),
+            {"before": now - older_than, "since": now - RETRY_WINDOW},
+        ).all()
     counts = {"processed": 0, "unmatched": 0}
     failed = []
     for row in due:
@@ -133,7 +135,6 @@ def _store(provider: str, event: gw.GatewayEvent) -> bool:
         ),
         params,
     ).scalar()
-    db.session.commit()
     return processed is not None
 
 
@@ -147,7 +148,6 @@ def _record(provider: str, event_id: str, *, error: str | None) -> None:
         ),
         {"provider": provider, "event_id": event_id, "error": error, "now": clock.now()},
     )
-    db.session.commit()
 
 
 def _topup_of(provider: str, event: gw.GatewayEvent):
