@@ -121,13 +121,15 @@ def sync_topups_command(older_than):
     from ledger.services.sync import sync_topups
 
     result = sync_topups(older_than=timedelta(minutes=older_than))
-    for error in result.errors:
+    for error in result.unavailable:
         click.echo(f"FAIL {error}")
+    for refusal in result.refused:
+        click.echo(f"REFUSED {refusal}")
     settled = ", ".join(f"{status} {n}" for status, n in sorted(result.settled.items()))
     click.echo(
         f"asked about {result.asked} pending top-ups; settled: {settled or 'none'}; "
         f"webhook events processed {result.events.processed}, "
-        f"still unmatched {result.events.unmatched}"
+        f"still unmatched {result.events.unmatched}, failed again {result.events.failed}"
     )
-    if result.errors:
-        sys.exit(1)
+    if result.unavailable:
+        sys.exit(1)  # an outage: run again later

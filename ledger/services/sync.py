@@ -6,6 +6,10 @@ every top-up still pending after `older_than` and settles it as the gateway says
 same crediting path as `confirm` and webhooks), then processes again the inbox events
 that failed or matched nothing. Both are idempotent under row locks, so running it twice,
 or twice at once, credits nothing twice.
+
+A gateway that does not answer is an outage to report (`unavailable`, and a non-zero
+exit); a gateway that refuses to say (PortOne knows no payment the payer never opened) is
+listed, and asked again next time.
 """
 
 from dataclasses import dataclass
@@ -16,7 +20,7 @@ from sqlalchemy import select
 from ledger import clock
 from ledger.book import unit_of_work
 from ledger.domain import topups as topup_rules
-from ledger.errors import LedgerError
+from ledger.errors import GatewayError, GatewayUnavailable
 from ledger.extensions import db
 from ledger.models import Topup
 from ledger.services import topups, webhooks
@@ -26,8 +30,9 @@ from ledger.services import topups, webhooks
 class SyncResult:
     asked: int
     settled: dict[str, int]  # new status -> how many top-ups moved to it
+    refused: tuple[str, ...]  # the gateway answered, but with an error
+    unavailable: tuple[str, ...]  # the gateway did not answer
     events: webhooks.RetryResult
-    errors: tuple[str, ...]
 
 
 def sync_topups(*, older_than: timedelta) -> SyncResult:
@@ -42,14 +47,19 @@ def sync_topups(*, older_than: timedelta) -> SyncResult:
             .order_by(Topup.created_at)
         ).all()
     settled: dict[str, int] = {}
-    errors = []
+    refused, unavailable = [], []
     for topup_id in due:
         try:
             status = topups.sync_topup(topup_id).status
-        except LedgerError as e:
-            errors.append(f"top-up {topup_id}: {e.message}")
+        except GatewayUnavailable as e:
+            unavailable.append(f"top-up {topup_id}: {e.message}")
+            continue
+        except GatewayError as e:
+            refused.append(f"top-up {topup_id}: {e.gateway_code or e.message}")
             continue
         if status != topup_rules.PENDING:
             settled[status] = settled.get(status, 0) + 1
     events = webhooks.retry_events(older_than=older_than)
-    return SyncResult(len(due), settled, events, tuple(errors) + events.failed)
+    return SyncResult(
+        len(due), settled, tuple(refused), tuple(unavailable) + events.unavailable, events
+    )

@@ -29,7 +29,7 @@ from sqlalchemy import text
 
 from ledger import clock, metrics
 from ledger.book import unit_of_work
-from ledger.errors import InvalidSignature, LedgerError, NotFound
+from ledger.errors import GatewayUnavailable, InvalidSignature, LedgerError, NotFound
 from ledger.extensions import db
 from ledger.gateways import GATEWAYS, get_gateway
 from ledger.gateways import base as gw
@@ -85,8 +85,9 @@ def process(provider: str, event: gw.GatewayEvent) -> str:
 @dataclass(frozen=True)
 class RetryResult:
     processed: int = 0
-    unmatched: int = 0
-    failed: tuple[str, ...] = ()
+    unmatched: int = 0  # still about no top-up of ours
+    failed: int = 0  # failed again (kept, with the error, for the next run)
+    unavailable: tuple[str, ...] = ()  # the gateway did not answer
 
 
 def retry_events(*, older_than: timedelta) -> RetryResult:
@@ -101,15 +102,19 @@ def retry_events(*, older_than: timedelta) -> RetryResult:
             ),
             {"before": now - older_than, "since": now - RETRY_WINDOW},
         ).all()
-    counts = {"processed": 0, "unmatched": 0}
-    failed = []
+    counts = {"processed": 0, "unmatched": 0, "failed": 0}
+    unavailable = []
     for row in due:
         event = get_gateway(row.provider).read_event(row.event_id, row.payload)
         try:
             counts[process(row.provider, event)] += 1
-        except LedgerError as e:
-            failed.append(f"{row.provider} event {row.event_id}: {e.message}")
-    return RetryResult(counts["processed"], counts["unmatched"], tuple(failed))
+        except GatewayUnavailable as e:
+            unavailable.append(f"{row.provider} event {row.event_id}: {e.message}")
+        except LedgerError:
+            counts["failed"] += 1
+    return RetryResult(
+        counts["processed"], counts["unmatched"], counts["failed"], tuple(unavailable)
+    )
 
 
 def _store(provider: str, event: gw.GatewayEvent) -> bool:

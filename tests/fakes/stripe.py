@@ -423,6 +423,15 @@ class FakeStripe:
                 if c.get("metadata", {}).get("organization_id") == organization_id
             ]
 
+    def payment_intents_with(self, **metadata: str) -> list[dict]:
+        """The PaymentIntents whose metadata has these values (one the caller never saw)."""
+        with self._lock:
+            return [
+                self._payment_intent_view(pi)
+                for pi in self._state.payment_intents.values()
+                if all(pi["metadata"].get(k) == v for k, v in metadata.items())
+            ]
+
     def payment_intent(self, payment_intent_id: str) -> dict:
         with self._lock:
             return self._payment_intent_view(self._get_pi(payment_intent_id))
