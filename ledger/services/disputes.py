@@ -40,11 +40,16 @@ from ledger.book import (
 )
 from ledger.book.reports import Page, newest_first
 from ledger.domain import disputes as rules
+from ledger.domain import refunds as refund_rules
 from ledger.errors import NotFound
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
 from ledger.models import Dispute, Topup
+from ledger.services.refunds import locks as refund_locks
+
+# Who a pending refund request's cancellation is attributed to when a dispute opened.
+CANCELED_BY_DISPUTE = "system:dispute"
 
 # Top-up states with a credited lot a dispute can freeze.
 _CREDITED = frozenset({"paid", "partially_refunded", "refunded"})
@@ -77,6 +82,9 @@ def apply_dispute(topup_id: uuid.UUID, found: gw.GatewayDispute) -> Dispute | No
         )
         if topup.status not in _CREDITED or found.currency != topup.currency:
             return None  # nothing credited to freeze (a chargeback of nothing of ours)
+        # The lock order of refunds (top-up, request, wallets), then the dispute row.
+        pending = refund_locks.lock_open_request(topup.id)
+        wallets = lock_wallets(topup.org_id, topup.currency, "available", "held")
         dispute = db.session.scalar(
             select(Dispute)
             .where(
@@ -92,7 +100,12 @@ def apply_dispute(topup_id: uuid.UUID, found: gw.GatewayDispute) -> Dispute | No
             if dispute is not None:
                 dispute.gateway_status = found.gateway_status
             return dispute
-        wallets = lock_wallets(topup.org_id, topup.currency, "available", "held")
+        if move.freeze and pending is not None and pending.status == refund_rules.PENDING:
+            # Its hold is credit of the disputed top-up too: it is frozen with the rest.
+            pending.status = refund_rules.move(pending.status, refund_rules.CANCELED)
+            pending.canceled_by = CANCELED_BY_DISPUTE
+            pending.failure_message = "the top-up's payment is disputed"
+            refund_locks.release(pending, wallets)
         lot = _lot(topup.id)
         if move.freeze:
             dispute = _freeze(topup, found, lot, wallets)
@@ -103,6 +116,28 @@ def apply_dispute(topup_id: uuid.UUID, found: gw.GatewayDispute) -> Dispute | No
         elif move.close == rules.LOST:
             _lose(dispute, topup, lot, wallets)
     return dispute
+
+
+def freeze_returned(lot_ids: list[uuid.UUID], wallets: dict[str, Wallet]) -> None:
+    """Credit that came back to the lot of a top-up with an open dispute (a failed refund's
+    hold, a reversal) is frozen too, up to the disputed amount: the card network, not the
+    organisation, decides where it goes. Call with the wallets locked, after the give-back."""
+    open_disputes = db.session.execute(
+        text(
+            "SELECT d.id, l.id AS lot_id, l.remaining FROM disputes d "
+            "JOIN lots l ON l.topup_id = d.topup_id "
+            "WHERE l.id = ANY(:lot_ids) AND d.status = 'open' AND d.frozen < d.amount "
+            "FOR UPDATE OF d"
+        ),
+        {"lot_ids": list(lot_ids)},
+    ).all()
+    for row in open_disputes:
+        dispute = db.session.get(Dispute, row.id, populate_existing=True)
+        more = rules.frozen_amount(dispute.amount - dispute.frozen, row.remaining)
+        if more:
+            _post_freeze(dispute, row.lot_id, more, wallets)
+            dispute.frozen += more
+            dispute.updated_at = clock.now()
 
 
 def is_disputed(topup_id: uuid.UUID) -> bool:
@@ -163,25 +198,29 @@ def _freeze(topup: Topup, found: gw.GatewayDispute, lot, wallets: dict[str, Wall
     db.session.add(dispute)
     db.session.flush()
     if dispute.frozen:
-        post_entry(
-            EntryDraft(
-                kind="dispute_freeze",
-                org_id=topup.org_id,
-                currency=topup.currency,
-                postings=transfer(
-                    source=wallets["available"].id,
-                    destination=wallets["held"].id,
-                    currency=topup.currency,
-                    amount=dispute.frozen,
-                ),
-                description=f"{topup.provider} dispute opened",
-                reference=found.id,
-                topup_id=topup.id,
-                lot_movements=(LotMovement(lot.id, -dispute.frozen),),
-            ),
-            wallets,
-        )
+        _post_freeze(dispute, lot.id, dispute.frozen, wallets)
     return dispute
+
+
+def _post_freeze(dispute: Dispute, lot_id: uuid.UUID, amount: int, wallets: dict[str, Wallet]):
+    post_entry(
+        EntryDraft(
+            kind="dispute_freeze",
+            org_id=dispute.org_id,
+            currency=dispute.currency,
+            postings=transfer(
+                source=wallets["available"].id,
+                destination=wallets["held"].id,
+                currency=dispute.currency,
+                amount=amount,
+            ),
+            description=f"{dispute.provider} dispute: credit frozen",
+            reference=dispute.gateway_dispute_id,
+            topup_id=dispute.topup_id,
+            lot_movements=(LotMovement(lot_id, -amount),),
+        ),
+        wallets,
+    )
 
 
 def _close(dispute: Dispute, status: str) -> None:

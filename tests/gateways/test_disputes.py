@@ -205,3 +205,39 @@ def test_disputes_are_the_organisations_own(caller, org, disputed):
     assert r.status_code == 404
     r = caller.client.get("/v1/admin/disputes", headers=caller.user(org))
     assert r.status_code == 403
+
+
+def test_a_pending_refund_request_is_canceled_and_its_hold_frozen_when_a_dispute_opens(
+    app, caller, org, fake_stripe, stripe_webhook, verify_ledger
+):
+    topup = paid_stripe_topup(caller, fake_stripe, org, 10000)
+    request = ask_refund(caller, org, topup["id"], 3000).json
+    opened = fake_stripe.open_dispute(topup["stripe"]["payment_intent_id"])
+    _dispute_event(fake_stripe, stripe_webhook, "charge.dispute.created", opened["id"])
+
+    canceled = caller.client.get(
+        f"/v1/orgs/{org.id}/refund-requests/{request['id']}", headers=caller.user(org)
+    ).json
+    assert (canceled["status"], canceled["canceled_by"]) == ("canceled", "system:dispute")
+    [dispute] = disputes_of(caller, org)
+    assert dispute["frozen"] == 10000
+    balance = caller.balance(org)
+    assert (balance["available"], balance["held"]) == (0, 10000)
+    books_are_sound(app, verify_ledger, org)
+
+
+def test_credit_coming_back_to_a_disputed_lot_is_frozen_with_the_rest(
+    app, caller, org, fake_stripe, stripe_webhook, disputed, verify_ledger
+):
+    _, opened, spent = disputed
+    reverse(caller, org, spent["id"], 1500)
+
+    [dispute] = disputes_of(caller, org)
+    assert dispute["frozen"] == 7500
+    balance = caller.balance(org)
+    assert (balance["available"], balance["held"]) == (0, 7500)
+    fake_stripe.close_dispute(opened["id"], "lost")
+    _dispute_event(fake_stripe, stripe_webhook, "charge.dispute.closed", opened["id"])
+    [lost] = disputes_of(caller, org)
+    assert (lost["frozen"], lost["shortfall"]) == (7500, 2500)
+    books_are_sound(app, verify_ledger, org)

@@ -5,20 +5,29 @@ from dataclasses import dataclass
 
 from ledger import clock
 from ledger.book import (
+    EntryDraft,
+    LotMovement,
+    Wallet,
+    gateway_clearing,
+    post_entry,
+    settle_shortfalls,
+    transfer,
     unit_of_work,
 )
 from ledger.domain import refunds as rules
+from ledger.domain import topups as topup_rules
 from ledger.errors import GatewayError, GatewayUnavailable
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
 from ledger.models import RefundRequest, Topup
+from ledger.services import disputes
 from ledger.services.refunds.locks import (
     get_request,
     lock_request,
     lock_request_wallets,
     release,
     settle,
-    undo,
+    topup_lot,
 )
 
 
@@ -95,10 +104,54 @@ def fail(request_id: uuid.UUID, code: str | None, message: str) -> RefundRequest
 
 
 def fail_locked(request: RefundRequest, code: str | None, message: str) -> None:
+    """The gateway refused: the request fails and its hold goes back to the lot (frozen
+    again if the top-up is disputed meanwhile, as Stripe's `charge_disputed` says)."""
     request.status = rules.move(request.status, rules.FAILED)
     request.failure_code = code
     request.failure_message = message
-    release(request, lock_request_wallets(request))
+    wallets = lock_request_wallets(request)
+    release(request, wallets)
+    disputes.freeze_returned([topup_lot(request.topup_id).id], wallets)
+
+
+def undo(
+    request: RefundRequest, topup: Topup, wallets: dict[str, Wallet], refund: gw.GatewayRefund
+) -> None:
+    """The gateway's refund failed after it had succeeded (the money never reached the
+    card): the request fails, the credit goes back to the same lot (a shortfall it owes is
+    settled first), and the top-up's refunded amount comes back down."""
+    request.status = rules.move(request.status, rules.FAILED)
+    request.failure_code = refund.failure_code
+    request.failure_message = refund.failure_message or "the gateway refund failed"
+    request.updated_at = clock.now()
+    lot_id = topup_lot(topup.id).id
+    post_entry(
+        EntryDraft(
+            kind="refund_failure",
+            org_id=request.org_id,
+            currency=request.currency,
+            postings=transfer(
+                source=gateway_clearing(topup.provider, request.currency),
+                destination=wallets["available"].id,
+                currency=request.currency,
+                amount=request.amount,
+            ),
+            description=f"{topup.provider} refund failed after it had succeeded",
+            reference=refund.id,
+            topup_id=topup.id,
+            refund_request_id=request.id,
+            lot_movements=(LotMovement(lot_id, request.amount),),
+        ),
+        wallets,
+    )
+    settle_shortfalls(request.org_id, request.currency, [(lot_id, request.amount)], wallets)
+    disputes.freeze_returned([lot_id], wallets)
+    refunded = topup.refunded_amount - request.amount
+    topup.status = topup_rules.move(
+        topup.status, topup_rules.status_when_credited(topup.amount, refunded)
+    )
+    topup.refunded_amount = refunded
+    topup.updated_at = clock.now()
 
 
 def fetch_refund(gateway: gw.PaymentGateway, call: RefundCall) -> gw.GatewayRefund:

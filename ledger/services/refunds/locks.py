@@ -20,7 +20,6 @@ from ledger.domain import refunds as rules
 from ledger.domain import topups as topup_rules
 from ledger.errors import NotFound
 from ledger.extensions import db
-from ledger.gateways import base as gw
 from ledger.models import RefundRequest, Topup
 
 
@@ -183,45 +182,6 @@ def settle(
         wallets,
     )
     add_refunded(topup, request.amount)
-
-
-def undo(
-    request: RefundRequest, topup: Topup, wallets: dict[str, Wallet], refund: gw.GatewayRefund
-) -> None:
-    """The gateway's refund failed after it had succeeded (the money never reached the
-    card): the request fails, the credit goes back to the same lot (a shortfall it owes is
-    settled first), and the top-up's refunded amount comes back down."""
-    request.status = rules.move(request.status, rules.FAILED)
-    request.failure_code = refund.failure_code
-    request.failure_message = refund.failure_message or "the gateway refund failed"
-    request.updated_at = clock.now()
-    lot_id = topup_lot(topup.id).id
-    post_entry(
-        EntryDraft(
-            kind="refund_failure",
-            org_id=request.org_id,
-            currency=request.currency,
-            postings=transfer(
-                source=gateway_clearing(topup.provider, request.currency),
-                destination=wallets["available"].id,
-                currency=request.currency,
-                amount=request.amount,
-            ),
-            description=f"{topup.provider} refund failed after it had succeeded",
-            reference=refund.id,
-            topup_id=topup.id,
-            refund_request_id=request.id,
-            lot_movements=(LotMovement(lot_id, request.amount),),
-        ),
-        wallets,
-    )
-    settle_shortfalls(request.org_id, request.currency, [(lot_id, request.amount)], wallets)
-    refunded = topup.refunded_amount - request.amount
-    topup.status = topup_rules.move(
-        topup.status, topup_rules.status_when_credited(topup.amount, refunded)
-    )
-    topup.refunded_amount = refunded
-    topup.updated_at = clock.now()
 
 
 def add_refunded(topup: Topup, amount: int) -> None:
