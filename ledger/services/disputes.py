@@ -202,22 +202,24 @@ def _freeze(topup: Topup, found: gw.GatewayDispute, lot, wallets: dict[str, Wall
     return dispute
 
 
-def _post_freeze(dispute: Dispute, lot_id: uuid.UUID, amount: int, wallets: dict[str, Wallet]):
+def _post_freeze(
+    dispute: Dispute, lot_id: uuid.UUID, amount: int, wallets: dict[str, Wallet], *, release=False
+) -> None:
+    """Freeze: `amount` leaves the lot and `available` for `held`. Release: the reverse."""
+    available, held = wallets["available"].id, wallets["held"].id
+    source, destination = (held, available) if release else (available, held)
     post_entry(
         EntryDraft(
-            kind="dispute_freeze",
+            kind="dispute_release" if release else "dispute_freeze",
             org_id=dispute.org_id,
             currency=dispute.currency,
             postings=transfer(
-                source=wallets["available"].id,
-                destination=wallets["held"].id,
-                currency=dispute.currency,
-                amount=amount,
+                source=source, destination=destination, currency=dispute.currency, amount=amount
             ),
-            description=f"{dispute.provider} dispute: credit frozen",
+            description=f"{dispute.provider} dispute: credit {'released' if release else 'frozen'}",
             reference=dispute.gateway_dispute_id,
             topup_id=dispute.topup_id,
-            lot_movements=(LotMovement(lot_id, -amount),),
+            lot_movements=(LotMovement(lot_id, amount if release else -amount),),
         ),
         wallets,
     )
@@ -233,24 +235,7 @@ def _release(dispute: Dispute, lot, wallets: dict[str, Wallet]) -> None:
     _close(dispute, rules.WON)
     if not dispute.frozen:
         return
-    post_entry(
-        EntryDraft(
-            kind="dispute_release",
-            org_id=dispute.org_id,
-            currency=dispute.currency,
-            postings=transfer(
-                source=wallets["held"].id,
-                destination=wallets["available"].id,
-                currency=dispute.currency,
-                amount=dispute.frozen,
-            ),
-            description=f"{dispute.provider} dispute won",
-            reference=dispute.gateway_dispute_id,
-            topup_id=dispute.topup_id,
-            lot_movements=(LotMovement(lot.id, dispute.frozen),),
-        ),
-        wallets,
-    )
+    _post_freeze(dispute, lot.id, dispute.frozen, wallets, release=True)
     settle_shortfalls(dispute.org_id, dispute.currency, [(lot.id, dispute.frozen)], wallets)
 
 

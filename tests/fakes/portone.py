@@ -60,36 +60,10 @@ import standardwebhooks
 
 from config import TestConfig
 from ledger import clock
+from ledger.domain.refunds import REFUND_BANKS
 
 # What the fake keeps of a cancel reason (a PG keeps a short cancel message).
 REASON_KEPT = 100
-# `Bank` in PortOne's OpenAPI description: the banks among its codes.
-BANKS = frozenset(
-    {
-        "KDB",
-        "IBK",
-        "KOOKMIN",
-        "SUHYUP",
-        "NONGHYUP",
-        "WOORI",
-        "STANDARD_CHARTERED",
-        "CITI",
-        "DAEGU",
-        "BUSAN",
-        "KWANGJU",
-        "JEJU",
-        "JEONBUK",
-        "KYONGNAM",
-        "KFCC",
-        "SHINHYUP",
-        "POST",
-        "HANA",
-        "SHINHAN",
-        "K_BANK",
-        "KAKAO",
-        "TOSS",
-    }
-)
 # 2024-01-01 webhook statuses: the 2024-04-25 types without their `Transaction.` prefix.
 LEGACY_STATUSES = frozenset(
     {
@@ -525,7 +499,7 @@ def _check_refund_account(payment: dict[str, Any], account: Any) -> None:
         return
     if not isinstance(account, dict):
         raise _PortOneError(400, "INVALID_REQUEST", "refundAccount is required to cancel it")
-    if account.get("bank") not in BANKS:
+    if account.get("bank") not in REFUND_BANKS:  # PortOne's `Bank` codes (the banks)
         raise _PortOneError(400, "INVALID_REQUEST", "refundAccount.bank is not a Bank code")
     for name in ("number", "holderName"):
         if not isinstance(account.get(name), str) or not account[name]:
