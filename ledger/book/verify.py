@@ -108,6 +108,31 @@ def holds_match_open_refunds_and_disputes() -> list[str]:
     ]
 
 
+def lot_shortfalls_match_their_history() -> list[str]:
+    """What a lot owes is what the gateway took back after it was spent (outside refunds,
+    lost disputes) less what credit coming back to it has settled."""
+    rows = db.session.execute(
+        text(
+            """
+            SELECT l.id, l.shortfall,
+                   coalesce(x.owed, 0) + coalesce(d.owed, 0) + coalesce(s.settled, 0) AS expected
+            FROM lots l
+            LEFT JOIN (SELECT topup_id, sum(shortfall) AS owed FROM external_refunds
+                       GROUP BY topup_id) x ON x.topup_id = l.topup_id
+            LEFT JOIN (SELECT topup_id, sum(shortfall) AS owed FROM disputes
+                       GROUP BY topup_id) d ON d.topup_id = l.topup_id
+            LEFT JOIN (SELECT a.lot_id, sum(a.amount) AS settled
+                       FROM lot_allocations a JOIN journal_entries e ON e.id = a.entry_id
+                       WHERE e.kind = 'shortfall_settlement' GROUP BY a.lot_id) s
+              ON s.lot_id = l.id
+            WHERE l.topup_id IS NOT NULL
+              AND l.shortfall <> coalesce(x.owed, 0) + coalesce(d.owed, 0) + coalesce(s.settled, 0)
+            """
+        )
+    )
+    return [f"lot {r.id} owes {r.shortfall}, its history says {r.expected}" for r in rows]
+
+
 CHECKS: dict[str, Callable[[], list[str]]] = {
     "trial balance is zero per currency": trial_balance_is_zero,
     "every entry balances": entries_balance,
@@ -116,6 +141,9 @@ CHECKS: dict[str, Callable[[], list[str]]] = {
     "lots equal their movements": lots_match_allocations,
     "held wallets equal open refund requests and open disputes' frozen credit": (
         holds_match_open_refunds_and_disputes
+    ),
+    "lots' shortfalls equal what was taken back less what was settled": (
+        lot_shortfalls_match_their_history
     ),
 }
 

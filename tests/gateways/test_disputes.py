@@ -4,7 +4,10 @@ as the dispute's shortfall; refunds of a disputed top-up are refused. Every disp
 fetched from the gateway, never read from the webhook's body."""
 
 import pytest
+from sqlalchemy import text
 
+from ledger.book.verify import run_checks
+from ledger.extensions import db
 from tests.gateways.gateway_steps import (
     admin_disputes,
     books_are_sound,
@@ -241,3 +244,22 @@ def test_credit_coming_back_to_a_disputed_lot_is_frozen_with_the_rest(
     [lost] = disputes_of(caller, org)
     assert (lost["frozen"], lost["shortfall"]) == (7500, 2500)
     books_are_sound(app, verify_ledger, org)
+
+
+def test_verify_finds_a_lot_owing_other_than_its_history_says(
+    app, caller, org, fake_stripe, stripe_webhook, disputed
+):
+    topup, opened, _ = disputed
+    fake_stripe.close_dispute(opened["id"], "lost")
+    _dispute_event(fake_stripe, stripe_webhook, "charge.dispute.closed", opened["id"])
+    change = "UPDATE lots SET shortfall = shortfall + :delta WHERE topup_id = :topup_id"
+    with app.app_context():
+        db.session.execute(text(change), {"delta": 1, "topup_id": topup["id"]})
+        db.session.commit()
+        try:
+            findings = run_checks()
+        finally:
+            db.session.execute(text(change), {"delta": -1, "topup_id": topup["id"]})
+            db.session.commit()
+        assert run_checks() == []
+    assert [f for f in findings if "owes 4001" in f]
