@@ -4,7 +4,13 @@ fail after succeeding or that the PG refuses, virtual accounts, legacy webhooks.
 
 import pytest
 
-from tests.gateways.gateway_steps import books_are_sound, history, portone_webhook, sync_topups
+from tests.gateways.gateway_steps import (
+    books_are_sound,
+    history,
+    portone_webhook,
+    reverse,
+    sync_topups,
+)
 from tests.gateways.refund_steps import (
     approve,
     ask_refund,
@@ -310,4 +316,27 @@ def test_a_refund_shows_in_the_history_with_the_credit_it_took_back(
         6000,
     )
     assert (by_kind["refund"]["amount"], by_kind["refund"]["balance_after"]) == (-4000, 6000)
+    books_are_sound(app, verify_ledger, org)
+
+
+def test_after_a_full_outside_refund_a_reversal_settles_the_shortfall_not_the_wallet(
+    app, caller, org, fake_stripe, stripe_webhook, verify_ledger
+):
+    topup = paid_stripe_topup(caller, fake_stripe, org, 10000)
+    spent = caller.deduct(org, 6000).json
+    pi = topup["stripe"]["payment_intent_id"]
+    fake_stripe.refund_in_dashboard(pi)  # all 10,000 back to the card
+    charge = fake_stripe.charge(fake_stripe.payment_intent(pi)["latest_charge"])
+    assert stripe_webhook.send(fake_stripe.event("charge.refunded", charge)).status_code == 200
+    assert caller.balance(org)["available"] == 0  # 4,000 taken back, 6,000 short
+
+    reverse(caller, org, spent["id"], 5000)
+
+    assert caller.balance(org)["available"] == 0  # the campaign's refund repays the loss
+    reverse(caller, org, spent["id"])
+    assert caller.balance(org)["available"] == 0
+    caller.grant(org, 700)  # other credit is untouched
+    assert caller.balance(org)["available"] == 700
+    settled = [e["amount"] for e in history(caller, org) if e["kind"] == "shortfall_settlement"]
+    assert sorted(settled) == [-5000, -1000]
     books_are_sound(app, verify_ledger, org)

@@ -74,6 +74,8 @@ def test_fetch_asks_with_the_secret_and_store(portone, adapter):
             gw.PAYMENT_PENDING,
             "VIRTUAL_ACCOUNT_ISSUED",
         ),
+        # Approved by the customer, not yet confirmed by the PG: not paid yet.
+        (lambda f, pid: f.pay_pending(pid, 30000), gw.PAYMENT_PENDING, "PAY_PENDING"),
         (lambda f, pid: f.fail(pid, 30000), gw.PAYMENT_FAILED, "FAILED"),
         (lambda f, pid: f.pay(pid, 30000), gw.PAYMENT_PAID, "PAID"),
     ],
