@@ -154,6 +154,7 @@ class PaymentGateway(abc.ABC):
     name: str
     currencies: frozenset[str]
     amount_limits: Mapping[str, AmountLimits]
+    required_settings: tuple[str, ...]  # config keys without which the gateway is off
 
     @classmethod
     @abc.abstractmethod

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ledger import clock
 from ledger.book import unit_of_work
 from ledger.domain import topups as topup_rules
-from ledger.errors import GatewayError, GatewayUnavailable
+from ledger.errors import GatewayError, GatewayUnavailable, ProviderUnavailable
 from ledger.extensions import db
 from ledger.models import Topup
 from ledger.services import topups, webhooks
@@ -56,6 +56,9 @@ def sync_topups(*, older_than: timedelta) -> SyncResult:
             continue
         except GatewayError as e:
             refused.append(f"top-up {topup_id}: {e.gateway_code or e.message}")
+            continue
+        except ProviderUnavailable as e:  # its gateway is switched off (no keys)
+            refused.append(f"top-up {topup_id}: {e.message}")
             continue
         if status != topup_rules.PENDING:
             settled[status] = settled.get(status, 0) + 1

@@ -11,6 +11,7 @@ interleaving of webhooks and confirms, the row lock and the status transition
 credit once.
 """
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,21 @@ class TopupResult:
         return getattr(self.topup, name)
 
 
+def _count_failures(create):
+    """Failed top-up creations are counted by provider and error code, like the others."""
+
+    @functools.wraps(create)
+    def counted(*, provider: str, **kwargs):
+        try:
+            return create(provider=provider, **kwargs)
+        except LedgerError as e:
+            metrics.count_topup(provider, e.code)
+            raise
+
+    return counted
+
+
+@_count_failures
 def create_topup(
     *,
     org_id: uuid.UUID,
