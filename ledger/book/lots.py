@@ -98,12 +98,13 @@ def settle_shortfalls(
     lots) to the platform's shortfall account, whose loss it makes good; only the rest
     stays spendable. Call with the `available` wallet locked, right after the give-back.
     """
-    owed = dict(
-        db.session.execute(
+    owed: dict[object, int] = {
+        row.id: row.shortfall
+        for row in db.session.execute(
             text("SELECT id, shortfall FROM lots WHERE id = ANY(:ids) AND shortfall > 0"),
             {"ids": [lot_id for lot_id, _ in returned]},
-        ).all()
-    )
+        )
+    }
     settled = [
         (lot_id, settle_shortfall_first(amount, owed[lot_id])[0])
         for lot_id, amount in returned

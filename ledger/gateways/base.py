@@ -111,7 +111,7 @@ DISPUTE_LOST = "lost"
 @dataclass(frozen=True)
 class GatewayDispute:
     id: str  # unique per provider
-    payment_id: str
+    payment_id: str | None  # the disputed payment, as the gateway's record names it
     status: str  # DISPUTE_*
     amount: int  # the disputed amount
     currency: str

@@ -241,8 +241,8 @@ class PortOneGateway(gw.PaymentGateway):
     def read_event(self, event_id: str, payload: dict[str, Any]) -> gw.GatewayEvent:
         if "type" not in payload and "payment_id" in payload:
             return _legacy_event(event_id, payload)
-        type_ = payload.get("type") if isinstance(payload.get("type"), str) else ""
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        type_ = payload["type"] if isinstance(payload.get("type"), str) else ""
+        data = payload["data"] if isinstance(payload.get("data"), dict) else {}
         payment_id = data.get("paymentId") if isinstance(data.get("paymentId"), str) else None
         return _event(
             event_id,

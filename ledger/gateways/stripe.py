@@ -33,6 +33,7 @@ SDK retries `STRIPE_MAX_NETWORK_RETRIES`) and answers with our dataclasses.
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import stripe
@@ -176,7 +177,7 @@ class StripeGateway(gw.PaymentGateway):
 
     def _create_checkout(
         self, request: gw.PaymentRequest, customer_id: str, metadata: dict[str, str]
-    ) -> dict[str, Any]:
+    ) -> stripe.checkout.Session:
         return _call(
             lambda: self._client.v1.checkout.sessions.create(
                 params={
@@ -214,7 +215,8 @@ class StripeGateway(gw.PaymentGateway):
         key = f"customer-{organization.id}"
         for _ in range(_MAX_CUSTOMER_GENERATIONS):
             customer = _call(
-                lambda key=key: self._client.v1.customers.create(
+                partial(
+                    self._client.v1.customers.create,
                     params={
                         "name": organization.name,
                         "email": organization.billing_email,
@@ -238,7 +240,10 @@ class StripeGateway(gw.PaymentGateway):
         """Stripe's record: the PaymentIntent, or the Checkout Session until it has one."""
         payment_intent_id = ref.payment_id
         if payment_intent_id is None:
-            session = _call(lambda: self._client.v1.checkout.sessions.retrieve(ref.checkout_id))
+            checkout_id = ref.checkout_id
+            if checkout_id is None:
+                raise ValueError("a Stripe payment is found by its PaymentIntent or its Session")
+            session = _call(lambda: self._client.v1.checkout.sessions.retrieve(checkout_id))
             if session["payment_intent"] is None:
                 return _payment_from_session(session.to_dict())
             payment_intent_id = session["payment_intent"]
@@ -425,16 +430,15 @@ def _payment_from_session(session: dict[str, Any]) -> gw.GatewayPayment:
 
 
 def _refund_from(refund: dict[str, Any]) -> gw.GatewayRefund:
+    failure = refund.get("failure_reason")
     return gw.GatewayRefund(
         id=refund["id"],
         payment_id=refund["payment_intent"],
         amount=refund["amount"],
         currency=refund["currency"].upper(),
         status=_REFUND_STATUSES.get(refund["status"], gw.REFUND_PENDING),
-        failure_code=refund.get("failure_reason"),
-        failure_message=_REFUND_FAILURES.get(
-            refund.get("failure_reason"), refund.get("failure_reason")
-        ),
+        failure_code=failure,
+        failure_message=_REFUND_FAILURES.get(failure, failure) if failure else None,
     )
 
 
@@ -442,7 +446,7 @@ def _event_from(event_id: str, type_: str, payload: dict[str, Any]) -> gw.Gatewa
     """What a Stripe event asks of us. Money is never read from it: handlers re-fetch."""
     obj = payload.get("data", {}).get("object", {})
     metadata = obj.get("metadata") or {}
-    common = {"id": event_id, "type": type_, "payload": payload}
+    common: dict[str, Any] = {"id": event_id, "type": type_, "payload": payload}
     if type_ in _PAYMENT_EVENTS:
         return gw.GatewayEvent(
             action=gw.EVENT_PAYMENT,

@@ -19,6 +19,7 @@ dispute freeze once and close once, whatever the order of webhooks.
 """
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select, text
 
@@ -62,7 +63,7 @@ def sync_disputes(topup_id: uuid.UUID, *, dispute_id: str | None = None) -> None
         GatewayUnavailable, GatewayRejected: the gateway could not be asked.
     """
     with unit_of_work():  # ends before the gateway call: no transaction stays open across it
-        topup = db.session.get(Topup, topup_id)
+        topup = db.session.get_one(Topup, topup_id)
         payment_id, provider = topup.gateway_payment_id, topup.provider
     gateway = get_gateway(provider)
     found = gateway.fetch_disputes(payment_id=payment_id, dispute_id=dispute_id)
@@ -74,18 +75,13 @@ def sync_disputes(topup_id: uuid.UUID, *, dispute_id: str | None = None) -> None
 def apply_dispute(topup_id: uuid.UUID, found: gw.GatewayDispute) -> Dispute | None:
     """Apply the gateway's record of one dispute to the top-up, once per move."""
     with unit_of_work():
-        topup = db.session.scalar(
-            select(Topup)
-            .where(Topup.id == topup_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        topup = refund_locks.lock_topup(topup_id)
         if topup.status not in _CREDITED or found.currency != topup.currency:
             return None  # nothing credited to freeze (a chargeback of nothing of ours)
         # The lock order of refunds (top-up, request, wallets), then the dispute row.
         pending = refund_locks.lock_open_request(topup.id)
         wallets = lock_wallets(topup.org_id, topup.currency, "available", "held")
-        dispute = db.session.scalar(
+        dispute: Dispute | None = db.session.scalars(
             select(Dispute)
             .where(
                 Dispute.org_id == topup.org_id,
@@ -94,7 +90,7 @@ def apply_dispute(topup_id: uuid.UUID, found: gw.GatewayDispute) -> Dispute | No
             )
             .with_for_update()
             .execution_options(populate_existing=True)
-        )
+        ).one_or_none()
         move = rules.decide(dispute.status if dispute else None, found.status)
         if not move.freeze and move.close is None:
             if dispute is not None:
@@ -107,7 +103,7 @@ def apply_dispute(topup_id: uuid.UUID, found: gw.GatewayDispute) -> Dispute | No
             pending.failure_message = "the top-up's payment is disputed"
             refund_locks.release(pending, wallets)
         lot = _lot(topup.id)
-        if move.freeze:
+        if dispute is None:  # new (`decide` freezes exactly what was not recorded)
             dispute = _freeze(topup, found, lot, wallets)
         dispute.gateway_status = found.gateway_status
         dispute.updated_at = clock.now()
@@ -118,7 +114,7 @@ def apply_dispute(topup_id: uuid.UUID, found: gw.GatewayDispute) -> Dispute | No
     return dispute
 
 
-def freeze_returned(lot_ids: list[uuid.UUID], wallets: dict[str, Wallet]) -> None:
+def freeze_returned(lot_ids: Sequence[object], wallets: dict[str, Wallet]) -> None:
     """Credit that came back to the lot of a top-up with an open dispute (a failed refund's
     hold, a reversal) is frozen too, up to the disputed amount: the card network, not the
     organisation, decides where it goes. Call with the wallets locked, after the give-back."""
@@ -132,7 +128,7 @@ def freeze_returned(lot_ids: list[uuid.UUID], wallets: dict[str, Wallet]) -> Non
         {"lot_ids": list(lot_ids)},
     ).all()
     for row in open_disputes:
-        dispute = db.session.get(Dispute, row.id, populate_existing=True)
+        dispute = db.session.get_one(Dispute, row.id, populate_existing=True)
         more = rules.frozen_amount(dispute.amount - dispute.frozen, row.remaining)
         if more:
             _post_freeze(dispute, row.lot_id, more, wallets)

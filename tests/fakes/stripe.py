@@ -340,8 +340,7 @@ class FakeStripe:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> "FakeStripe":
         self._thread.start()
@@ -672,7 +671,7 @@ class FakeStripe:
                 return self._in_use()
             # A hang before processing is a request lost on the way: Stripe never saw it.
             executing = bool(key) and not (fault and fault.hang and not fault.in_flight)
-            if executing:
+            if key is not None and executing:
                 self._state.in_flight.add(key)
         try:
             if fault and fault.hang and not fault.after_processing:
