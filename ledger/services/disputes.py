@@ -60,7 +60,7 @@ def sync_disputes(topup_id: uuid.UUID, *, dispute_id: str | None = None) -> None
     """Fetch the top-up's dispute(s) from the gateway and apply each.
 
     Raises:
-        GatewayUnavailable, GatewayRejected: the gateway could not be asked.
+        GatewayUnavailable, GatewayError: the gateway could not be asked, or refused.
     """
     with unit_of_work():  # ends before the gateway call: no transaction stays open across it
         topup = db.session.get_one(Topup, topup_id)
