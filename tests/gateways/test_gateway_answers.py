@@ -3,6 +3,7 @@
 
 import pytest
 
+from tests.gateways.gateway_steps import books_are_sound
 from tests.gateways.refund_steps import paid_stripe_topup
 from tests.gateways.stripe_steps import start_topup
 from tests.helpers import new_order_id
@@ -18,7 +19,7 @@ from tests.helpers import new_order_id
     ],
 )
 def test_stripe_amounts_outside_its_limits_are_refused_before_stripe_is_called(
-    caller, fake_stripe, verify_ledger, currency, amount, code
+    app, caller, fake_stripe, verify_ledger, currency, amount, code
 ):
     org = caller.create_org(currency=currency)
     calls_before = len(fake_stripe.requests)
@@ -29,10 +30,10 @@ def test_stripe_amounts_outside_its_limits_are_refused_before_stripe_is_called(
     assert len(fake_stripe.requests) == calls_before  # not even a customer was made
     listed = caller.client.get(f"/v1/orgs/{org.id}/topups", headers=caller.user(org))
     assert listed.json["data"] == []
-    verify_ledger()
+    books_are_sound(app, verify_ledger, org)
 
 
-def test_a_portone_card_payment_under_1000_won_is_refused(caller, org, portone, verify_ledger):
+def test_a_portone_card_payment_under_1000_won_is_refused(app, caller, org, portone, verify_ledger):
     r = caller.client.post(
         f"/v1/orgs/{org.id}/topups",
         json={"order_id": new_order_id(), "amount": 999, "provider": "portone"},
@@ -41,11 +42,11 @@ def test_a_portone_card_payment_under_1000_won_is_refused(caller, org, portone, 
     assert (r.status_code, r.json["error"]["code"]) == (422, "amount_too_small")
     assert r.json["error"]["details"] == {"minimum": 1000}
     assert portone.requests == []
-    verify_ledger()
+    books_are_sound(app, verify_ledger, org)
 
 
 def test_an_order_id_reused_with_another_body_after_a_lost_answer_is_a_conflict(
-    caller, org, fake_stripe, verify_ledger
+    app, caller, org, fake_stripe, verify_ledger
 ):
     """Stripe made the PaymentIntent but its answer was lost: nothing is recorded here, and
     the same order_id with another amount meets Stripe's idempotency key, not a 502."""
@@ -59,11 +60,11 @@ def test_an_order_id_reused_with_another_body_after_a_lost_answer_is_a_conflict(
     assert (other.status_code, other.json["error"]["code"]) == (409, "idempotency_conflict")
     same = start_topup(caller, org, 1000, order_id=order_id)
     assert same.status_code == 201  # the first body, retried, gets Stripe's PaymentIntent
-    verify_ledger()
+    books_are_sound(app, verify_ledger, org)
 
 
 def test_an_outage_answers_502_gateway_unavailable_on_every_webhook_path(
-    caller, org, fake_stripe, stripe_webhook, verify_ledger
+    app, caller, org, fake_stripe, stripe_webhook, verify_ledger
 ):
     topup = paid_stripe_topup(caller, fake_stripe, org, 5000)
     pi = topup["stripe"]["payment_intent_id"]
@@ -82,4 +83,4 @@ def test_an_outage_answers_502_gateway_unavailable_on_every_webhook_path(
         (502, "gateway_unavailable")
     ] * 3
     assert caller.balance(org)["available"] == 5000
-    verify_ledger()
+    books_are_sound(app, verify_ledger, org)
