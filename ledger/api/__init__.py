@@ -7,10 +7,12 @@ from ledger.api import (
     admin,
     api_keys,
     credits,
+    events,
     health,
     organizations,
     refunds,
     topups,
+    webhook_endpoints,
     webhooks,
 )
 
@@ -19,4 +21,6 @@ def register_blueprints(app: Flask, api: Api) -> None:
     for module in (organizations, credits, topups, refunds, api_keys, admin, webhooks):
         api.register_blueprint(module.blp)
     api.register_blueprint(refunds.admin_blp)
+    api.register_blueprint(events.blp)
+    api.register_blueprint(webhook_endpoints.blp)
     app.register_blueprint(health.blp)

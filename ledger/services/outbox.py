@@ -1,0 +1,76 @@
+"""The outbox: `record_event` writes an event in the caller's transaction.
+
+Call it inside the unit of work that makes the change (never on its own), so the
+event commits or rolls back with the change: no change without its event, no event
+without its change. It also queues one delivery per enabled endpoint that subscribes
+(by type, or `*`, and by organisation when the endpoint names one), in the same
+statement; `ledger/services/event_delivery.py` sends them.
+
+    record_event(org_id=org_id, type="hold.expired", data=HoldSchema().dump(hold))
+
+`data` is the object as the API shows it, ready for JSON (times as RFC 3339 strings).
+"""
+
+import json
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from ledger import clock
+from ledger.domain.events import EVENT_TYPES, RETRY_FOR
+from ledger.extensions import db
+
+# ON CONFLICT: only `uq_events_lot_expiring` can conflict (ids are fresh), and a lot is
+# warned of once, so a second warning writes nothing and queues nothing.
+_RECORD = text(
+    """
+    WITH event AS (
+        INSERT INTO events (id, org_id, type, data)
+        VALUES (:id, :org_id, :type, CAST(:data AS jsonb))
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ), queued AS (
+        INSERT INTO event_deliveries (event_id, endpoint_id, state, attempts,
+                                      next_attempt_at, give_up_at)
+        SELECT event.id, e.id, 'pending', 0, :now, :give_up_at
+        FROM event CROSS JOIN webhook_endpoints e
+        WHERE e.status = 'enabled'
+          AND (e.org_id IS NULL OR e.org_id = :org_id)
+          AND e.events && ARRAY['*', :type]
+    )
+    SELECT count(*) FROM event
+    """
+)
+
+
+def record_event(*, org_id: uuid.UUID, type: str, data: dict[str, Any]) -> bool:  # noqa: A002
+    """Write an event and queue its deliveries in the current transaction.
+
+    Returns False when it was already recorded (a lot's `lot.expiring`), else True.
+    """
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    now = clock.now()
+    written = db.session.execute(
+        _RECORD,
+        {
+            "id": uuid.uuid4(),
+            "org_id": org_id,
+            "type": type,
+            "data": json.dumps(data, default=_json_value),
+            "now": now,
+            "give_up_at": now + RETRY_FOR,
+        },
+    ).scalar_one()
+    return written == 1
+
+
+def _json_value(value: object) -> str:
+    """Times as RFC 3339 and ids as strings, as the API shows them."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
