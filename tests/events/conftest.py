@@ -1,7 +1,9 @@
 """Fixtures for events: endpoints on the local receiver, and the delivery worker in-process."""
 
 import pytest
+from sqlalchemy import text
 
+from ledger.extensions import db
 from ledger.services.event_delivery import deliver_due
 from ledger.services.outbox import record_event
 from ledger.services.transaction import atomic
@@ -49,8 +51,12 @@ class Endpoints:
 
 
 @pytest.fixture
-def endpoints(caller, receiver):
-    """Endpoints made by the test; removed afterwards, so no later test sends to them."""
+def endpoints(app, caller, receiver):
+    """Endpoints made by the test, and no others (earlier tests' are removed first, with
+    their queues); removed afterwards too, so no later test sends to them."""
+    with app.app_context():
+        db.session.execute(text("DELETE FROM webhook_endpoints"))
+        db.session.commit()
     made = Endpoints(caller, receiver)
     yield made
     made.remove_all()

@@ -33,6 +33,7 @@ class Receiver:
         self._secrets: dict[str, str] = {}
         self._answers: dict[str, deque[int]] = {}
         self._received: list[Received] = []
+        self.arrived = 0  # requests that reached the receiver, answered or held
         self._open = threading.Event()
         self._open.set()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
@@ -73,6 +74,7 @@ class Receiver:
             self._secrets.clear()
             self._answers.clear()
             self._received.clear()
+            self.arrived = 0
 
     def close(self) -> None:
         self.release()
@@ -99,6 +101,8 @@ def _handler_class(receiver: Receiver):
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with receiver._lock:
+                receiver.arrived += 1
             receiver._open.wait(timeout=60)
             headers = {k.lower(): v for k, v in self.headers.items()}
             status = receiver._receive(self.path, headers, body)
