@@ -82,11 +82,14 @@ def verify_command():
 
 @ledger_cli.command("expire-lots")
 def expire_lots_command():
-    """Move what is left of expired lots out of wallets into breakage."""
+    """Move what is left of expired lots out of wallets into breakage, and warn of the lots
+    that expire within LOT_EXPIRY_WARNING_DAYS (`lot.expiring`, once per lot)."""
+    from ledger.services.expiry_warnings import warn_expiring_lots
     from ledger.services.lots import expire_lots
 
     result = expire_lots()
     click.echo(f"expired {result.lots_expired} lots: {result.amount_expired}")
+    click.echo(f"warned of {warn_expiring_lots()} lots expiring soon")
 
 
 @ledger_cli.command("resume-refunds")
