@@ -23,4 +23,5 @@ def register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(refunds.admin_blp)
     api.register_blueprint(events.blp)
     api.register_blueprint(webhook_endpoints.blp)
+    events.show_event_data_as_the_api()
     app.register_blueprint(health.blp)

@@ -15,10 +15,18 @@ from ledger.api.event_schemas import (
     RedeliverySchema,
 )
 from ledger.api.responses import document_errors, require_authentication
-from ledger.services import events
+from ledger.api.schemas import RefundRequestSchema, TopupSchema
+from ledger.models import RefundRequest, Topup
+from ledger.services import events, outbox
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 blp.before_request(require_authentication)
+
+
+def show_event_data_as_the_api() -> None:
+    """Events about top-ups and refund requests carry them as these routes show them."""
+    outbox.show_as(Topup, TopupSchema().dump)
+    outbox.show_as(RefundRequest, RefundRequestSchema().dump)
 
 
 @blp.route("/orgs/<uuid:org_id>/events")

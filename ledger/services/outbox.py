@@ -6,13 +6,17 @@ without its change. It also queues one delivery per enabled endpoint that subscr
 (by type, or `*`, and by organisation when the endpoint names one), in the same
 statement; `ledger/services/event_delivery.py` sends them.
 
-    record_event(org_id=org_id, type="hold.expired", data=HoldSchema().dump(hold))
+    record_event(org_id=topup.org_id, type="topup.succeeded", data=topup)
 
-`data` is the object as the API shows it, ready for JSON (times as RFC 3339 strings).
+`data` is the object as the API shows it: a dict ready for JSON, or a model whose
+class the API layer has registered with `show_as` (at app start, so services need not
+import API schemas), rendered here at the moment of the change.
 """
 
+import builtins
 import json
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -45,13 +49,24 @@ _RECORD = text(
 )
 
 
-def record_event(*, org_id: uuid.UUID, type: str, data: dict[str, Any]) -> bool:  # noqa: A002
+_shown_as: dict[type, Callable[[Any], dict[str, Any]]] = {}
+
+
+def show_as(model: type, render: Callable[[Any], dict[str, Any]]) -> None:
+    """Events about a `model` carry `render(obj)`, the object as the API shows it."""
+    _shown_as[model] = render
+
+
+def record_event(*, org_id: uuid.UUID, type: str, data: object) -> bool:  # noqa: A002
     """Write an event and queue its deliveries in the current transaction.
 
     Returns False when it was already recorded (a lot's `lot.expiring`), else True.
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
+    if not isinstance(data, dict):
+        db.session.flush()  # server defaults (created_at) are read back when rendered
+        data = _shown_as[builtins.type(data)](data)
     now = clock.now()
     written = db.session.execute(
         _RECORD,
