@@ -10,6 +10,7 @@ from ledger.domain.refunds import TRANSITIONS as REFUND_TRANSITIONS
 from ledger.domain.topups import TRANSITIONS as TOPUP_TRANSITIONS
 from ledger.errors import ValidationFailed
 from ledger.gateways import GATEWAYS
+from ledger.money import MAX_AMOUNT
 from ledger.services.deductions import RejectedItem
 from ledger.services.organizations import API_KEY_SCOPES
 
@@ -70,7 +71,18 @@ class OrganizationSchema(Schema):
     billing_email = fields.String(required=True)
     currency = fields.String(required=True)
     stripe_customer_id = fields.String(allow_none=True, required=True)
+    low_balance_threshold = fields.Integer(allow_none=True, required=True)
     created_at = fields.DateTime(required=True)
+
+
+class OrganizationUpdateSchema(InputSchema):
+    low_balance_threshold = fields.Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        validate=validate.Range(min=0, max=MAX_AMOUNT),
+        metadata={"description": "minor units of the organisation's currency; null: off"},
+    )
 
 
 class ApiKeyCreateSchema(InputSchema):

@@ -118,7 +118,7 @@ def event_body(
     type: str,
     org_id: uuid.UUID,
     created_at: datetime,
-    data: Any,  # noqa: A002
+    data: Any,
 ) -> str:
     """The JSON body sent for an event: the event as `GET /v1/events` shows it."""
     return json.dumps(

@@ -18,7 +18,7 @@ def list_events(
     limit: int,
     cursor: str | None = None,
     org_id: uuid.UUID | None = None,
-    type: str | None = None,  # noqa: A002 - the contract's filter name
+    type: str | None = None,
 ) -> Page:
     """Events newest first: one organisation's, or every organisation's (operators)."""
     query = select(Event)

@@ -1,13 +1,13 @@
 """`lot.expiring`: a warning, once per lot, LOT_EXPIRY_WARNING_DAYS before it expires."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import text
 
 from ledger import clock
 from ledger.extensions import db
-from ledger.services.outbox import record_event
+from ledger.services.outbox import lot_data, record_event
 from ledger.services.transaction import atomic
 
 # Lots with credit left that expire within the window and have not been warned of.
@@ -23,24 +23,6 @@ _DUE = text(
     ORDER BY l.expires_at
     """
 )
-
-
-def lot_data(
-    *,
-    id: object,
-    kind: str,
-    remaining: int,
-    expires_at: datetime | None,
-    currency: str,  # noqa: A002
-) -> dict:
-    """A lot as `GET .../balance` shows it, with its currency."""
-    return {
-        "id": str(id),
-        "kind": kind,
-        "remaining": remaining,
-        "expires_at": expires_at.isoformat() if expires_at else None,
-        "currency": currency,
-    }
 
 
 def warn_expiring_lots() -> int:

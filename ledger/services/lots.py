@@ -11,6 +11,7 @@ from ledger.domain.entries import EntryDraft, LotMovement, transfer
 from ledger.domain.lots import LotBalance
 from ledger.extensions import db
 from ledger.services.accounts import BREAKAGE, platform_account
+from ledger.services.outbox import lot_data, record_event
 from ledger.services.posting import post_entry
 from ledger.services.transaction import atomic, lock_wallets
 
@@ -58,6 +59,14 @@ def credit_lot(
     return lot_id
 
 
+def expired_lot(lot, amount: int) -> dict:
+    """A lot as `GET .../balance` showed it, with what its expiry took (`expired`)."""
+    shown = lot_data(
+        id=lot.id, kind=lot.kind, remaining=0, expires_at=lot.expires_at, currency=lot.currency
+    )
+    return {**shown, "expired": amount}
+
+
 @dataclass(frozen=True)
 class ExpiryResult:
     lots_expired: int
@@ -67,12 +76,13 @@ class ExpiryResult:
 def expire_lots() -> ExpiryResult:
     """Move what is left of every expired lot out of its wallet into breakage.
 
-    One entry per lot. Each lot is re-read under its wallet lock, so running this
-    twice, or concurrently, expires each remaining amount once.
+    One entry per lot, and its `lot.expired` event. Each lot is re-read under its
+    wallet lock, so running this twice, or concurrently, expires each remaining
+    amount once.
     """
     due = db.session.execute(
         text(
-            "SELECT id, org_id, currency FROM lots "
+            "SELECT id, org_id, currency, kind, expires_at FROM lots "
             "WHERE remaining > 0 AND expires_at <= :now ORDER BY expires_at"
         ),
         {"now": clock.now()},
@@ -105,6 +115,7 @@ def expire_lots() -> ExpiryResult:
                 ),
                 [wallet],
             )
+            record_event(org_id=lot.org_id, type="lot.expired", data=expired_lot(lot, remaining))
         expired += 1
         amounts[lot.currency] = amounts.get(lot.currency, 0) + remaining
     return ExpiryResult(expired, amounts)

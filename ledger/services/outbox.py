@@ -57,7 +57,7 @@ def show_as(model: type, render: Callable[[Any], dict[str, Any]]) -> None:
     _shown_as[model] = render
 
 
-def record_event(*, org_id: uuid.UUID, type: str, data: object) -> bool:  # noqa: A002
+def record_event(*, org_id: uuid.UUID, type: str, data: object) -> bool:
     """Write an event and queue its deliveries in the current transaction.
 
     Returns False when it was already recorded (a lot's `lot.expiring`), else True.
@@ -89,3 +89,21 @@ def _json_value(value: object) -> str:
     if isinstance(value, uuid.UUID):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def lot_data(
+    *,
+    id: object,
+    kind: str,
+    remaining: int,
+    expires_at: datetime | None,
+    currency: str,
+) -> dict:
+    """A lot as `GET .../balance` shows it, with its currency."""
+    return {
+        "id": str(id),
+        "kind": kind,
+        "remaining": remaining,
+        "expires_at": expires_at.isoformat() if expires_at else None,
+        "currency": currency,
+    }
