@@ -70,7 +70,7 @@ def token_command(org_id, role, operator, service, sub, ttl):
 @ledger_cli.command("verify")
 def verify_command():
     """Check the ledger's invariants; exit 1 and list what is wrong otherwise."""
-    from ledger.services.verify import run_checks
+    from ledger.book.verify import run_checks
 
     findings = run_checks()
     for finding in findings:
@@ -84,8 +84,8 @@ def verify_command():
 def expire_lots_command():
     """Move what is left of expired lots out of wallets into breakage, and warn of the lots
     that expire within LOT_EXPIRY_WARNING_DAYS (`lot.expiring`, once per lot)."""
+    from ledger.book.lots import expire_lots
     from ledger.services.expiry_warnings import warn_expiring_lots
-    from ledger.services.lots import expire_lots
 
     result = expire_lots()
     click.echo(f"expired {result.lots_expired} lots: {result.amount_expired}")

@@ -7,17 +7,19 @@ from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access, require_operator
 from ledger.api.errors import ErrorSchema
-from ledger.api.event_schemas import (
+from ledger.api.responses import document_errors, require_authentication
+from ledger.api.schemas.events import (
     AllEventsListArgsSchema,
     EventListArgsSchema,
     EventPageSchema,
     RedeliverSchema,
     RedeliverySchema,
 )
-from ledger.api.responses import document_errors, require_authentication
-from ledger.api.schemas import RefundRequestSchema, TopupSchema
+from ledger.api.schemas.refunds import RefundRequestSchema
+from ledger.api.schemas.topups import TopupSchema
+from ledger.book import show_as
 from ledger.models import RefundRequest, Topup
-from ledger.services import events, outbox
+from ledger.services import events
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 blp.before_request(require_authentication)
@@ -25,8 +27,8 @@ blp.before_request(require_authentication)
 
 def show_event_data_as_the_api() -> None:
     """Events about top-ups and refund requests carry them as these routes show them."""
-    outbox.show_as(Topup, TopupSchema().dump)
-    outbox.show_as(RefundRequest, RefundRequestSchema().dump)
+    show_as(Topup, TopupSchema().dump)
+    show_as(RefundRequest, RefundRequestSchema().dump)
 
 
 @blp.route("/orgs/<uuid:org_id>/events")

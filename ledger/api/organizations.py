@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access, require_operator
 from ledger.api.responses import document_errors, require_authentication
-from ledger.api.schemas import (
+from ledger.api.schemas.organizations import (
     OrganizationCreateSchema,
     OrganizationSchema,
     OrganizationUpdateSchema,

@@ -6,7 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ledger.api.auth import require_operator
-from ledger.api.event_schemas import (
+from ledger.api.responses import document_errors, require_authentication
+from ledger.api.schemas.common import ListArgsSchema
+from ledger.api.schemas.webhook_endpoints import (
     DeliveryAttemptPageSchema,
     WebhookEndpointCreatedSchema,
     WebhookEndpointCreateSchema,
@@ -14,8 +16,6 @@ from ledger.api.event_schemas import (
     WebhookEndpointSchema,
     WebhookEndpointUpdateSchema,
 )
-from ledger.api.responses import document_errors, require_authentication
-from ledger.api.schemas import ListArgsSchema
 from ledger.services import webhook_endpoints
 
 blp = Blueprint(

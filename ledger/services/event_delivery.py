@@ -33,9 +33,9 @@ from flask import current_app
 from sqlalchemy import text
 
 from ledger import clock, metrics
+from ledger.book import unit_of_work
 from ledger.domain.events import is_success, next_attempt
 from ledger.extensions import db
-from ledger.services.transaction import atomic
 
 CLAIM_BATCH = 16
 CLAIM_SECONDS = 60
@@ -90,7 +90,7 @@ _CLAIM = text(
 
 def claim(*, due_before: datetime, limit: int = CLAIM_BATCH) -> list[Claimed]:
     """Take up to `limit` due deliveries for this worker, each with its attempt number."""
-    with atomic():
+    with unit_of_work():
         rows = db.session.execute(
             _CLAIM,
             {
@@ -206,7 +206,7 @@ def record(results: list[tuple[Claimed, Outcome]], *, base_seconds: float) -> in
             }
         )
     if rows:
-        with atomic():
+        with unit_of_work():
             db.session.execute(_RECORD, rows)
     return sum(1 for _, outcome in results if is_success(outcome.status_code))
 
@@ -259,13 +259,13 @@ class Backlog:
 
 def backlog() -> Backlog:
     """Events not yet delivered to every endpoint, and the age of the oldest of them."""
-    row = db.session.execute(
-        text(
-            "SELECT count(DISTINCT d.event_id) AS pending, min(ev.created_at) AS oldest "
-            "FROM event_deliveries d JOIN events ev ON ev.id = d.event_id "
-            "WHERE d.state = 'pending'"
-        )
-    ).one()
-    db.session.rollback()
+    with unit_of_work():  # a read: no transaction stays open after the scrape
+        row = db.session.execute(
+            text(
+                "SELECT count(DISTINCT d.event_id) AS pending, min(ev.created_at) AS oldest "
+                "FROM event_deliveries d JOIN events ev ON ev.id = d.event_id "
+                "WHERE d.state = 'pending'"
+            )
+        ).one()
     age = (clock.now() - row.oldest).total_seconds() if row.oldest else 0.0
     return Backlog(row.pending, max(age, 0.0))

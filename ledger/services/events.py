@@ -5,12 +5,12 @@ import uuid
 from sqlalchemy import select, text
 
 from ledger import clock
+from ledger.book import unit_of_work
+from ledger.book.reports import Page, newest_first
 from ledger.domain.events import RETRY_FOR, subscribes
 from ledger.errors import InvalidState, NotFound
 from ledger.extensions import db
 from ledger.models import Event, WebhookEndpoint
-from ledger.services.reports import Page, newest_first
-from ledger.services.transaction import atomic
 
 
 def list_events(
@@ -50,7 +50,7 @@ def redeliver(*, event_id: uuid.UUID, endpoint_id: uuid.UUID | None = None) -> l
         NotFound: no such event or endpoint.
         InvalidState: the endpoint is disabled, or does not subscribe to this event.
     """
-    with atomic():
+    with unit_of_work():
         event = db.session.get(Event, event_id)
         if event is None:
             raise NotFound("event not found")

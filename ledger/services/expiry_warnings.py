@@ -6,9 +6,8 @@ from flask import current_app
 from sqlalchemy import text
 
 from ledger import clock
+from ledger.book import lot_data, record_event, unit_of_work
 from ledger.extensions import db
-from ledger.services.outbox import lot_data, record_event
-from ledger.services.transaction import atomic
 
 # Lots with credit left that expire within the window and have not been warned of.
 _DUE = text(
@@ -34,7 +33,7 @@ def warn_expiring_lots() -> int:
     now = clock.now()
     until = now + timedelta(days=current_app.config["LOT_EXPIRY_WARNING_DAYS"])
     warned = 0
-    with atomic():
+    with unit_of_work():
         for lot in db.session.execute(_DUE, {"now": now, "until": until}).all():
             data = lot_data(
                 id=lot.id,

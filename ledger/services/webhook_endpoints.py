@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select, text, update
 
+from ledger.book import unit_of_work
+from ledger.book.reports import Page, decode_cursor, encode_cursor, newest_first
 from ledger.errors import NotFound
 from ledger.extensions import db
 from ledger.models import DeliveryAttempt, WebhookEndpoint
 from ledger.services.organizations import organization_currency
-from ledger.services.reports import Page, decode_cursor, encode_cursor, newest_first
-from ledger.services.transaction import atomic
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 
@@ -33,7 +33,7 @@ def create_endpoint(
     if org_id is not None:
         organization_currency(org_id)  # NotFound when there is no such organisation
     secret = SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
-    with atomic():
+    with unit_of_work():
         endpoint = WebhookEndpoint(
             url=url,
             events=sorted(set(events)),
@@ -70,7 +70,7 @@ def update_endpoint(
         changes["events"] = sorted(set(events))
     if status is not None:
         changes["status"] = status
-    with atomic():
+    with unit_of_work():
         endpoint = db.session.execute(
             select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).with_for_update()
         ).scalar_one_or_none()
@@ -94,7 +94,7 @@ def update_endpoint(
 
 def delete_endpoint(*, endpoint_id: uuid.UUID) -> None:
     """Remove an endpoint with its queue and attempts: nothing more is sent to it."""
-    with atomic():
+    with unit_of_work():
         deleted = db.session.execute(
             delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
         ).rowcount

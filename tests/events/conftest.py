@@ -3,10 +3,9 @@
 import pytest
 from sqlalchemy import text
 
+from ledger.book import record_event, unit_of_work
 from ledger.extensions import db
 from ledger.services.event_delivery import deliver_due
-from ledger.services.outbox import record_event
-from ledger.services.transaction import atomic
 
 
 class Endpoints:
@@ -78,7 +77,7 @@ def emit(app):
     """Record an event as the core would, in a transaction of its own."""
 
     def record(org, type_, data=None) -> None:
-        with app.app_context(), atomic():
+        with app.app_context(), unit_of_work():
             record_event(org_id=org.id, type=type_, data=data or {"note": type_})
 
     return record

@@ -4,7 +4,7 @@ Call it inside the unit of work that makes the change (never on its own), so the
 event commits or rolls back with the change: no change without its event, no event
 without its change. It also queues one delivery per enabled endpoint that subscribes
 (by type, or `*`, and by organisation when the endpoint names one), in the same
-statement; `ledger/services/event_delivery.py` sends them.
+statement; `ledger/services/event_delivery.py` sends them. It never ends the transaction.
 
     record_event(org_id=topup.org_id, type="topup.succeeded", data=topup)
 
@@ -26,13 +26,14 @@ from ledger import clock
 from ledger.domain.events import EVENT_TYPES, RETRY_FOR
 from ledger.extensions import db
 
-# ON CONFLICT: only `uq_events_lot_expiring` can conflict (ids are fresh), and a lot is
+# clock_timestamp(), not now(): events of one transaction are listed in the order they
+# happened. ON CONFLICT: only `uq_events_lot_expiring` can conflict (ids are fresh), and a lot is
 # warned of once, so a second warning writes nothing and queues nothing.
 _RECORD = text(
     """
     WITH event AS (
-        INSERT INTO events (id, org_id, type, data)
-        VALUES (:id, :org_id, :type, CAST(:data AS jsonb))
+        INSERT INTO events (id, org_id, type, data, created_at)
+        VALUES (:id, :org_id, :type, CAST(:data AS jsonb), clock_timestamp())
         ON CONFLICT DO NOTHING
         RETURNING id
     ), queued AS (

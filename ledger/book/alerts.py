@@ -15,11 +15,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import text
 
+from ledger.book.outbox import record_event
+from ledger.book.reports import read_balance
+from ledger.book.transaction import Wallet
 from ledger.domain.events import check_low_balance
 from ledger.extensions import db
-from ledger.services.outbox import record_event
-from ledger.services.reports import read_balance
-from ledger.services.transaction import Wallet
 
 
 def settle_low_balance(wallets: Iterable[Wallet]) -> None:
