@@ -198,3 +198,27 @@ def test_refund_requests_send_their_states(caller, org, fake_stripe):
     [succeeded] = events_of(caller, org, "refund_request.succeeded")
     assert succeeded["data"]["id"] == second["id"]
     assert succeeded["data"]["status"] == "succeeded"
+
+
+def test_a_refund_request_holding_credit_crosses_the_threshold(caller, org, fake_stripe):
+    paid = paid_stripe_topup(caller, fake_stripe, org, 1000)
+    set_threshold(caller, org, 500)
+
+    request_refund(caller, org, paid["id"], 600)
+
+    [alert] = events_of(caller, org, "balance.low")
+    assert (alert["data"]["available"], alert["data"]["held"]) == (400, 600)
+
+
+def test_topup_failed_is_sent_when_the_gateway_says_so(caller, org, fake_stripe, stripe_webhook):
+    started = create_topup(caller, org, 1000)
+    intent = fake_stripe.fail_payment(started["stripe"]["payment_intent_id"])
+
+    assert (
+        stripe_webhook.send(fake_stripe.event("payment_intent.payment_failed", intent)).status_code
+        == 200
+    )
+
+    [failed] = events_of(caller, org, "topup.failed")
+    assert failed["data"] == topup(caller, org, started["id"])
+    assert failed["data"]["status"] == "failed"
