@@ -47,7 +47,7 @@ def deduct(conn: psycopg.Connection, org_id, revenue_id: int, order_id: str, amo
             CLAIM,
             {"org_id": org_id, "kind": "deduction", "order_id": order_id, "hash": "0" * 64},
         ).fetchone()[0]
-        wallet_id, _, _, balance = conn.execute(
+        wallet_id, _, _, balance, *_ = conn.execute(
             LOCK, {"org_id": org_id, "currency": "KRW", "kinds": ["available"]}
         ).fetchone()
         open_lots = [
