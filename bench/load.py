@@ -84,7 +84,7 @@ def side_by_side(
 
     def client(i: int) -> None:
         make_request = scenarios[names[i % len(names)]]
-        conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        conn = http.client.HTTPConnection(address.netloc, timeout=30)
         barrier.wait()
         n = 0
         while time.monotonic() < stop_at:

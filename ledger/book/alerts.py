@@ -26,7 +26,9 @@ def settle_low_balance(wallets: Iterable[Wallet]) -> None:
     """After a change to these locked wallets: send `balance.low` on a crossing, re-arm
     on a recovery. Costs nothing for a wallet without a threshold or an alert out."""
     for wallet in wallets:
-        if wallet.low_balance_threshold is None and not wallet.low_balance_alerted:
+        if wallet.org_id is None or (
+            wallet.low_balance_threshold is None and not wallet.low_balance_alerted
+        ):
             continue
         check = check_low_balance(
             available=wallet.balance,

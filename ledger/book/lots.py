@@ -4,6 +4,7 @@ Lots are created by the entry that funds them (`EntryDraft.new_lots`), so the po
 engine writes every lot and every lot movement."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 
@@ -28,7 +29,7 @@ def open_lots(org_id: object, currency: str) -> list[LotBalance]:
     return [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
 
 
-def expired_lot(lot, amount: int) -> dict:
+def expired_lot(lot: Any, amount: int) -> dict[str, Any]:
     """A lot as `GET .../balance` showed it, with what its expiry took (`expired`)."""
     shown = lot_data(
         id=lot.id, kind=lot.kind, remaining=0, expires_at=lot.expires_at, currency=lot.currency

@@ -69,7 +69,7 @@ def record_event(*, org_id: uuid.UUID, type: str, data: object) -> bool:
         db.session.flush()  # server defaults (created_at) are read back when rendered
         data = _shown_as[builtins.type(data)](data)
     now = clock.now()
-    written = db.session.execute(
+    written: int = db.session.execute(
         _RECORD,
         {
             "id": uuid.uuid4(),
@@ -99,7 +99,7 @@ def lot_data(
     remaining: int,
     expires_at: datetime | None,
     currency: str,
-) -> dict:
+) -> dict[str, Any]:
     """A lot as `GET .../balance` shows it, with its currency."""
     return {
         "id": str(id),

@@ -11,6 +11,7 @@ The `available` wallet's lock also guards the organisation's lots in that curren
 """
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ class Wallet:
     kind: str
     currency: str
     balance: int
-    org_id: object = None
+    org_id: uuid.UUID | None = None
     # The organisation's threshold, read under this lock (None: off, or not the
     # available wallet in its own currency), and whether its alert is out.
     low_balance_threshold: int | None = None

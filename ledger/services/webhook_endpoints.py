@@ -96,9 +96,11 @@ def delete_endpoint(*, endpoint_id: uuid.UUID) -> None:
     """Remove an endpoint with its queue and attempts: nothing more is sent to it."""
     with unit_of_work():
         deleted = db.session.execute(
-            delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
-        ).rowcount
-        if not deleted:
+            delete(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id)
+            .returning(WebhookEndpoint.id)
+        ).scalar()
+        if deleted is None:
             raise NotFound("webhook endpoint not found")
 
 
