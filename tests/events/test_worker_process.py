@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from ledger import clock
 from ledger.extensions import db
+from tests.server import Gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,3 +106,23 @@ def test_a_stopped_worker_finishes_its_batch_and_exits(
             worker.kill()
     assert worker.returncode == 0, output
     assert b"attempted 1, delivered 1" in output
+
+
+def test_gunicorn_of_make_run_starts_a_delivery_worker_and_stops_it(
+    database_url, org, receiver, endpoints, emit
+):
+    endpoints.add("a", org=org)
+    emit(org, "topup.succeeded")
+
+    env = {"DELIVER_EVENTS_WITH_GUNICORN": "1"}  # as `make run` sets it
+    with Gunicorn(database_url, workers=1, env=env) as server:
+        wait_until(lambda: len(receiver.ids("a")) == 1)
+        beside = [
+            pid
+            for pid in server.worker_pids()
+            if b"deliver-events" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        assert len(beside) == 1
+
+    assert not Path(f"/proc/{beside[0]}").exists()
+    assert all(r.verified for r in receiver.received("a"))
