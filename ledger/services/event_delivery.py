@@ -4,7 +4,7 @@ Design overview
 ---------------
 1. **Claim** (one short transaction): take due queue rows with `FOR UPDATE SKIP LOCKED`,
    so concurrent workers never take the same row, and in the same statement number the
-   attempt (`attempts + 1`) and move `next_attempt_at` a lease ahead (`CLAIM_SECONDS`,
+   attempt (`attempts + 1`) and move `next_attempt_at` a lease ahead (`lease_for`,
    longer than the send timeout). Committed before anything is sent.
 2. **Send** (no transaction open): POST the event, signed with Standard Webhooks
    (`webhook-id` is the event id, on every attempt and redelivery), with the
@@ -38,7 +38,8 @@ from ledger.domain.events import is_success, next_attempt
 from ledger.extensions import db
 
 CLAIM_BATCH = 16
-CLAIM_SECONDS = 60
+# A claim lapses after this long, or three send timeouts if longer: never mid-send.
+MIN_LEASE = timedelta(seconds=60)
 PARALLEL_SENDS = 8
 ERROR_LENGTH = 500
 
@@ -88,7 +89,12 @@ _CLAIM = text(
 )
 
 
-def claim(*, due_before: datetime, limit: int = CLAIM_BATCH) -> list[Claimed]:
+def lease_for(timeout: float) -> timedelta:
+    """How long a claim holds its rows: well past the send timeout."""
+    return max(MIN_LEASE, timedelta(seconds=3 * timeout))
+
+
+def claim(*, due_before: datetime, lease: timedelta, limit: int = CLAIM_BATCH) -> list[Claimed]:
     """Take up to `limit` due deliveries for this worker, each with its attempt number."""
     with unit_of_work():
         rows = db.session.execute(
@@ -96,7 +102,7 @@ def claim(*, due_before: datetime, limit: int = CLAIM_BATCH) -> list[Claimed]:
             {
                 "due_before": due_before,
                 "limit": limit,
-                "lease_until": clock.now() + timedelta(seconds=CLAIM_SECONDS),
+                "lease_until": clock.now() + lease,
             },
         ).all()
     return [
@@ -227,7 +233,7 @@ def deliver_due() -> DeliveryRun:
     timeout = config["EVENT_DELIVERY_TIMEOUT_SECONDS"]
     started = clock.now()
     attempted = delivered = 0
-    while claimed := claim(due_before=started):
+    while claimed := claim(due_before=started, lease=lease_for(timeout)):
         outcomes = list(_senders().map(lambda c: send(c, timeout), claimed))
         delivered += record(
             list(zip(claimed, outcomes, strict=True)),
