@@ -8,10 +8,12 @@ from ledger.api import (
     api_keys,
     credits,
     disputes,
+    events,
     health,
     organizations,
     refunds,
     topups,
+    webhook_endpoints,
     webhooks,
 )
 from ledger.api.errors import LedgerApi
@@ -26,4 +28,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         api.register_blueprint(module.blp)
     api.register_blueprint(refunds.admin_blp)
     api.register_blueprint(disputes.admin_blp)
+    api.register_blueprint(events.blp)
+    api.register_blueprint(webhook_endpoints.blp)
+    events.show_event_data_as_the_api()
     app.register_blueprint(health.blp)

@@ -3,6 +3,7 @@
 from ledger.models.accounts import LedgerAccount
 from ledger.models.base import Base
 from ledger.models.disputes import Dispute
+from ledger.models.events import DeliveryAttempt, Event, EventDelivery, WebhookEndpoint
 from ledger.models.idempotency import IdempotencyKey
 from ledger.models.journal import JournalEntry, Posting
 from ledger.models.lots import Lot, LotAllocation
@@ -15,6 +16,9 @@ __all__ = [
     "ApiKey",
     "Base",
     "Dispute",
+    "DeliveryAttempt",
+    "Event",
+    "EventDelivery",
     "ExternalRefund",
     "IdempotencyKey",
     "JournalEntry",
@@ -25,5 +29,6 @@ __all__ = [
     "Posting",
     "RefundRequest",
     "Topup",
+    "WebhookEndpoint",
     "WebhookEvent",
 ]

@@ -35,6 +35,7 @@ from ledger.book import (
     owe_shortfall,
     platform_account,
     post_entry,
+    record_event,
     settle_shortfalls,
     transfer,
     unit_of_work,
@@ -195,6 +196,7 @@ def _freeze(topup: Topup, found: gw.GatewayDispute, lot, wallets: dict[str, Wall
     db.session.flush()
     if dispute.frozen:
         _post_freeze(dispute, lot.id, dispute.frozen, wallets)
+    record_event(org_id=dispute.org_id, type="dispute.created", data=dispute)
     return dispute
 
 
@@ -224,6 +226,7 @@ def _post_freeze(
 def _close(dispute: Dispute, status: str) -> None:
     dispute.status = status
     dispute.closed_at = dispute.updated_at = clock.now()
+    record_event(org_id=dispute.org_id, type="dispute.closed", data=dispute)
 
 
 def _release(dispute: Dispute, lot, wallets: dict[str, Wallet]) -> None:

@@ -26,6 +26,7 @@ from ledger.book import (
     idempotency,
     lock_wallets,
     post_entry,
+    record_event,
     transfer,
     unit_of_work,
 )
@@ -277,10 +278,23 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
             topup.flagged_reason = decision.reason
         if decision.action != "none":
             topup.updated_at = clock.now()
+        if decision.action in _EVENTS:
+            record_event(org_id=topup.org_id, type=_EVENTS[decision.action], data=topup)
+        if decision.action == "credit" and topup.refunded_amount:
+            # Credited less what the gateway refunded before: that refund is recorded too.
+            record_event(org_id=topup.org_id, type="topup.refunded", data=topup)
     if decision.action != "none":
         metrics.count_topup(topup.provider, _OUTCOMES[decision.action])
     return topup
 
+
+# The event each decision sends (a flag waits for an operator: no event).
+_EVENTS = {
+    "credit": "topup.succeeded",
+    "refunded": "topup.refunded",  # refunded in full at the gateway before it was credited
+    "fail": "topup.failed",
+    "cancel": "topup.canceled",
+}
 
 # How each decision is counted in /metrics.
 _OUTCOMES = {

@@ -1,7 +1,7 @@
 """gateways: disputes, refund failure codes and accounts, lot shortfalls, the inbox's retries
 
 Revision ID: f3d9a1c7e5b2
-Revises: d5a7c3e9b2f1
+Revises: e13f0a7b2c45
 Create Date: 2026-11-30 12:25:09.654119
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "f3d9a1c7e5b2"
-down_revision = "d5a7c3e9b2f1"
+down_revision = "e13f0a7b2c45"
 branch_labels = None
 depends_on = None
 

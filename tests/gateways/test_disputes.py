@@ -263,3 +263,20 @@ def test_verify_finds_a_lot_owing_other_than_its_history_says(
             db.session.commit()
         assert run_checks() == []
     assert [f for f in findings if "owes 4001" in f]
+
+
+def test_a_dispute_opening_and_closing_are_events(
+    caller, org, fake_stripe, stripe_webhook, disputed
+):
+    topup, opened, _ = disputed
+    fake_stripe.close_dispute(opened["id"], "won")
+    _dispute_event(fake_stripe, stripe_webhook, "charge.dispute.closed", opened["id"])
+
+    r = caller.client.get(
+        f"/v1/orgs/{org.id}/events?type=dispute.created", headers=caller.user(org)
+    )
+    [created] = r.json["data"]
+    assert (created["data"]["topup_id"], created["data"]["status"]) == (topup["id"], "open")
+    r = caller.client.get(f"/v1/orgs/{org.id}/events?type=dispute.closed", headers=caller.user(org))
+    [closed] = r.json["data"]
+    assert (closed["data"]["status"], closed["data"]["frozen"]) == ("won", 6000)

@@ -10,6 +10,7 @@ from ledger.book import (
     Wallet,
     gateway_clearing,
     post_entry,
+    record_event,
     settle_shortfalls,
     transfer,
     unit_of_work,
@@ -157,6 +158,7 @@ def undo(
     )
     topup.refunded_amount = refunded
     topup.updated_at = clock.now()
+    record_event(org_id=request.org_id, type="refund_request.failed", data=request)
 
 
 def fetch_refund(gateway: gw.PaymentGateway, call: RefundCall) -> gw.GatewayRefund:
