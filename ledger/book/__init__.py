@@ -9,12 +9,21 @@ scans the tree to keep it so). Services use what is exported here:
 - `post_entry` / `post_entries`: the posting engine. An `EntryDraft` carries its
   postings, its lot movements (`LotMovement`) and the lots it creates (`NewLot`).
 - `platform_account` / `gateway_clearing`: the other side of wallet postings.
-- `open_lots`, `expire_lots`: lots under the wallet lock, and their expiry.
+- `open_lots`, `expire_lots`: lots under the wallet lock, and their expiry;
+  `owe_shortfall`, `settle_shortfalls`: what a lot owes after the gateway took back
+  spent credit, settled first by credit that comes back to it.
 - `idempotency`: the caller's order_id as a unique key (`claim`, `record`, `lookup`).
 - `deductions.deduct`: deductions (one, or a batch of up to 1,000) in one database round
   trip: the database function `ledger_deduct` (migrations/sql/deductions.sql, part of
   the core) claims, locks, picks the lots, posts and records in its own transaction.
 - `reports` and `verify`: reading the books and checking their invariants.
+- `record_event(org_id=..., type=..., data=...)`: the outbox. Call it inside the unit
+  of work that makes the change, so the event commits or rolls back with it (no change
+  without its event, no event without its change); `data` is a JSON-ready dict, or a
+  model the API layer registered with `show_as` (top-ups, refund requests), e.g.
+  `record_event(org_id=hold.org_id, type="hold.expired", data=hold)`.
+  `balance.low` needs no call: the posting engine decides it under the wallet lock
+  (`alerts.settle_low_balance`), whatever moved the credit.
 """
 
 from ledger.book import idempotency, reports, verify
@@ -26,8 +35,10 @@ from ledger.book.accounts import (
     gateway_clearing,
     platform_account,
 )
+from ledger.book.alerts import settle_low_balance
 from ledger.book.engine import PostedEntry, post_entries, post_entry
-from ledger.book.lots import expire_lots, open_lots
+from ledger.book.lots import expire_lots, open_lots, owe_shortfall, settle_shortfalls
+from ledger.book.outbox import lot_data, record_event, show_as
 from ledger.book.transaction import Wallet, lock_wallets, unit_of_work
 from ledger.domain.entries import EntryDraft, LotMovement, NewLot, PostingDraft, transfer
 
@@ -46,11 +57,17 @@ __all__ = [
     "gateway_clearing",
     "idempotency",
     "lock_wallets",
+    "lot_data",
     "open_lots",
+    "owe_shortfall",
     "platform_account",
     "post_entries",
     "post_entry",
+    "record_event",
     "reports",
+    "settle_low_balance",
+    "settle_shortfalls",
+    "show_as",
     "transfer",
     "unit_of_work",
     "verify",

@@ -9,6 +9,12 @@ switch. A single deduction is a batch of one; the lot order lives in SQL
 
 Refused items write nothing and keep no key, as a rolled-back transaction would; each
 item comes back as one `Deducted` row, in item order.
+
+`balance.low` is decided in the function too, under the wallet lock. When a deduction
+crosses the threshold (once per crossing, so rarely) its event must be written in the
+same transaction, as the outbox asks: the lone call then raises LB001 and changes
+nothing, and the deduction is made again inside a `unit_of_work()` that also writes
+the event (`alerts.send_low_balance`) before it commits.
 """
 
 import json
@@ -18,11 +24,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, text
+from sqlalchemy.exc import DBAPIError
 
 from ledger import clock
 from ledger.book.accounts import REVENUE, platform_account
+from ledger.book.alerts import send_low_balance
 from ledger.book.idempotency import request_hash
 from ledger.book.transaction import one_transaction, unit_of_work
+from ledger.extensions import db
 
 CREATED, REPLAYED, CONFLICT, INSUFFICIENT = "created", "replayed", "conflict", "insufficient"
 
@@ -70,10 +79,12 @@ class Deducted:
 
 
 _DEDUCT = text(
-    "SELECT outcome, entry_id, amount, currency, balance_after, created_at, available "
+    "SELECT outcome, entry_id, amount, currency, balance_after, created_at, available, "
+    "       low_balance "
     "FROM ledger_deduct(:org_id, :order_ids, :hashes, :amounts, :currencies, :descriptions, "
-    "                   :references, :metadata, :revenue_ids, :at)"
+    "                   :references, :metadata, :revenue_ids, :at, :may_alert)"
 )
+LOW_BALANCE_DUE = "LB001"  # the SQLSTATE ledger_deduct raises when balance.low is due
 
 
 def deduct(org_id: uuid.UUID, items: list[Deduction]) -> list[Deducted]:
@@ -94,7 +105,22 @@ def deduct(org_id: uuid.UUID, items: list[Deduction]) -> list[Deducted]:
         "revenue_ids": [revenue[i.currency] for i in items],
         "at": clock.now(),
     }
-    return [_deducted(row) for row in one_transaction(_DEDUCT, params)]
+    try:
+        rows = one_transaction(_DEDUCT, {**params, "may_alert": False})
+    except DBAPIError as e:
+        if getattr(e.orig, "sqlstate", None) != LOW_BALANCE_DUE:
+            raise
+        rows = _deduct_and_alert(org_id, params)
+    return [_deducted(row) for row in rows]
+
+
+def _deduct_and_alert(org_id: uuid.UUID, params: dict[str, Any]) -> list[Row[Any]]:
+    """The same call in a transaction of ours, which writes `balance.low` before commit."""
+    with unit_of_work():
+        rows = list(db.session.execute(_DEDUCT, {**params, "may_alert": True}).all())
+        for currency in sorted({row.currency for row in rows if row.low_balance}):
+            send_low_balance(org_id, currency)
+    return rows
 
 
 def _deducted(row: Row[Any]) -> Deducted:

@@ -37,15 +37,22 @@ $$;
 --   replayed      the same of the entry its order_id made first (earlier, or in this batch)
 --   conflict      its order_id was used with a different request
 --   insufficient  `available` is what the unexpired lots still held for it
+-- `low_balance` is true on a created item when its wallet has just crossed below the
+-- organisation's low-balance threshold (decided here, under the wallet lock, once per
+-- crossing, as ledger/book/alerts.py says). Its `balance.low` event must be written in
+-- the same transaction, which this function cannot render: called with p_may_alert
+-- false (alone, autocommit), it raises SQLSTATE LB001 instead and changes nothing, and
+-- the core calls it again inside a transaction of its own, where it writes the event.
 -- Items are independent: a refused one writes nothing and keeps no key, as if rolled
 -- back. Lock order, shared with every use case: the keys are claimed (in order_id order)
 -- before any wallet is locked, so no two calls wait on each other in a cycle.
 CREATE FUNCTION ledger_deduct(
     p_org_id uuid, p_order_ids text[], p_hashes text[], p_amounts bigint[],
     p_currencies text[], p_descriptions text[], p_references text[], p_metadata text[],
-    p_revenue_ids bigint[], p_at timestamptz
+    p_revenue_ids bigint[], p_at timestamptz, p_may_alert boolean
 ) RETURNS TABLE (item int, outcome text, entry_id bigint, amount bigint, currency text,
-                 balance_after bigint, created_at timestamptz, available bigint)
+                 balance_after bigint, created_at timestamptz, available bigint,
+                 low_balance boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -58,6 +65,9 @@ DECLARE
     v_balances bigint[];    -- per currency: the locked wallet's balance (0: no wallet)
     v_spendable bigint[];   -- per currency: what unexpired lots hold
     v_spent bigint[];       -- per currency: what the items drafted so far take
+    v_threshold bigint[];   -- per currency: the low-balance threshold (own currency only)
+    v_alerted boolean[];    -- per currency: whether the wallet's balance.low is out
+    v_alert boolean[];      -- per currency: balance.low is due now
     v_outcome text[] := array_fill(NULL::text, ARRAY[v_count]);
     v_first int[] := array_fill(0, ARRAY[v_count]);  -- the drafted item an item is or repeats
     v_start bigint[] := array_fill(NULL::bigint, ARRAY[v_count]);
@@ -112,9 +122,14 @@ BEGIN
     ORDER BY a.currency FOR UPDATE;
     SELECT array_agg(coalesce(a.balance, 0) ORDER BY x.n),
            array_agg(coalesce(s.spendable, 0) ORDER BY x.n),
-           array_agg(0::bigint ORDER BY x.n)
-    INTO v_balances, v_spendable, v_spent
+           array_agg(0::bigint ORDER BY x.n),
+           array_agg(CASE WHEN o.currency = x.currency THEN o.low_balance_threshold END
+                     ORDER BY x.n),
+           array_agg(coalesce(a.low_balance_alerted, false) ORDER BY x.n),
+           array_agg(false ORDER BY x.n)
+    INTO v_balances, v_spendable, v_spent, v_threshold, v_alerted, v_alert
     FROM unnest(v_currencies) WITH ORDINALITY AS x(currency, n)
+    JOIN organizations o ON o.id = p_org_id
     LEFT JOIN ledger_accounts a
            ON a.org_id = p_org_id AND a.currency = x.currency AND a.kind = 'available'
     LEFT JOIN LATERAL (
@@ -152,6 +167,25 @@ BEGIN
                 v_entry[i] := nextval(v_sequence);
             END IF;
         END IF;
+    END LOOP;
+
+    -- balance.low, once per crossing: a wallet the items spent from that is now below
+    -- its threshold with no alert out is alerted; one back at or above it (or whose
+    -- threshold is off) is re-armed.
+    FOR c IN 1..cardinality(v_currencies) LOOP
+        CONTINUE WHEN v_spent[c] = 0;
+        IF v_threshold[c] IS NULL OR v_balances[c] - v_spent[c] >= v_threshold[c] THEN
+            CONTINUE WHEN NOT v_alerted[c];
+        ELSIF v_alerted[c] THEN
+            CONTINUE;
+        ELSIF NOT p_may_alert THEN
+            RAISE EXCEPTION 'balance.low is due for % %', p_org_id, v_currencies[c]
+                USING ERRCODE = 'LB001';
+        ELSE
+            v_alert[c] := true;
+        END IF;
+        UPDATE ledger_accounts a SET low_balance_alerted = v_alert[c]
+        WHERE a.org_id = p_org_id AND a.currency = v_currencies[c] AND a.kind = 'available';
     END LOOP;
 
     -- Every write at once. An item takes the slice [start, start + amount) of its
@@ -239,7 +273,9 @@ BEGIN
                      - v_start[v_first[u.n]] - p_amounts[v_first[u.n]]
                 ELSE e.balance_after END,
            CASE WHEN v_first[u.n] > 0 THEN now() ELSE e.created_at END,
-           v_available[u.n]
+           v_available[u.n],
+           v_outcome[u.n] = 'created'
+               AND v_alert[array_position(v_currencies, p_currencies[u.n])]
     FROM generate_series(1, v_count) AS u(n)
     LEFT JOIN (
         -- Replays of earlier calls: their entries and the wallet's posting.
@@ -255,6 +291,6 @@ $$;
 
 --- reverse:
 DROP FUNCTION ledger_deduct(uuid, text[], text[], bigint[], text[], text[], text[], text[],
-                            bigint[], timestamptz);
+                            bigint[], timestamptz, boolean);
 DROP FUNCTION ledger_take_from_lots(uuid[], text[], bigint[], timestamptz[], timestamptz[],
                                     bigint, timestamptz);
