@@ -50,7 +50,6 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {
         "pool_size": int(_env("DB_POOL_SIZE", "10")),
         "max_overflow": int(_env("DB_MAX_OVERFLOW", "10")),
-        "pool_pre_ping": True,
     }
     EMBEDDED_DB_DIR = _env("EMBEDDED_DB_DIR")  # default: <instance>/pg
     # Longest wait for a row lock, for any one statement (0: none, for long maintenance
@@ -137,7 +136,7 @@ class TestConfig(Config):
     PORTONE_STORE_ID = "store-test"
     PORTONE_CHANNEL_KEY = "channel-key-test"
     GATEWAY_TIMEOUT_SECONDS = 2.0
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 30, "max_overflow": 30, "pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 30, "max_overflow": 30}
     # Concurrency tests pile 16 threads onto one wallet on a shared 2-core machine and
     # assert exact outcomes; tests/safety/test_busy.py checks the 503 with its own short one.
     DB_LOCK_TIMEOUT_MS = 30_000
