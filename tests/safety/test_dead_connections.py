@@ -21,5 +21,6 @@ def test_requests_after_the_backends_were_terminated_succeed(
         ).fetchone()
     assert terminated is not None
     assert terminated[0] > 0
+    assert caller.balance(org)["available"] == 900
     assert caller.deduct(org, 100).status_code == 201
     assert caller.balance(org)["available"] == 800
