@@ -59,6 +59,7 @@ DECLARE
     v_count int := coalesce(cardinality(p_order_ids), 0);
     v_prev int[];           -- the item before with the same order_id (0: none)
     v_owned boolean[];      -- this call claimed the item's order_id
+    v_claimed bigint[];     -- then: the entry id its key names
     v_key_hash text[];      -- else: the request hash an earlier call stored for it
     v_key_result bigint[];  -- and the entry that call made
     v_currencies text[];    -- the batch's currencies, sorted
@@ -76,6 +77,7 @@ DECLARE
     v_replays bigint[] := '{}';  -- entries of earlier calls that items replay
     v_release text[];       -- order_ids claimed here whose every item was refused
     v_posted int;           -- entries written
+    v_rekey int[] := '{}';  -- created items whose key must be made to name them
     v_sequence regclass := pg_get_serial_sequence('journal_entries', 'id');
     v_c int;
     v_d int;
@@ -84,21 +86,28 @@ BEGIN
         RETURN;
     END IF;
 
-    -- The first occurrence of each order_id claims it.
-    WITH firsts AS (
-        SELECT DISTINCT ON (u.order_id) u.order_id, u.hash
+    -- An entry id for each item, drawn in item order. The first occurrence of each
+    -- order_id claims it, and its key names that id at once: the entry its deduction
+    -- will have (a refused one frees the key; unused ids are gaps in the sequence).
+    WITH drawn AS MATERIALIZED (
+        SELECT u.order_id, u.hash, u.n, nextval(v_sequence) AS id
         FROM unnest(p_order_ids, p_hashes) WITH ORDINALITY AS u(order_id, hash, n)
-        ORDER BY u.order_id, u.n
+        ORDER BY u.n
+    ), firsts AS (
+        SELECT DISTINCT ON (d.order_id) d.order_id, d.hash, d.id
+        FROM drawn d
+        ORDER BY d.order_id, d.n
     ), claimed AS (
-        INSERT INTO idempotency_keys (org_id, kind, order_id, request_hash)
-        SELECT p_org_id, 'deduction', f.order_id, f.hash FROM firsts f
+        INSERT INTO idempotency_keys (org_id, kind, order_id, request_hash, result_id)
+        SELECT p_org_id, 'deduction', f.order_id, f.hash, f.id::text FROM firsts f
         ORDER BY f.order_id COLLATE "C"
         ON CONFLICT DO NOTHING
-        RETURNING idempotency_keys.order_id
+        RETURNING idempotency_keys.order_id, idempotency_keys.result_id
     )
     SELECT array_agg(coalesce(u.prev, 0) ORDER BY u.n),
-           array_agg(c.order_id IS NOT NULL ORDER BY u.n)
-    INTO v_prev, v_owned
+           array_agg(c.order_id IS NOT NULL ORDER BY u.n),
+           array_agg(c.result_id::bigint ORDER BY u.n)
+    INTO v_prev, v_owned, v_claimed
     FROM (SELECT o.order_id, o.n, lag(o.n) OVER (PARTITION BY o.order_id ORDER BY o.n) AS prev
           FROM unnest(p_order_ids) WITH ORDINALITY AS o(order_id, n)) u
     LEFT JOIN claimed c ON c.order_id = u.order_id;
@@ -164,7 +173,10 @@ BEGIN
                 v_first[i] := i;
                 v_start[i] := v_spent[v_c];
                 v_spent[v_c] := v_spent[v_c] + p_amounts[i];
-                v_entry[i] := nextval(v_sequence);
+                v_entry[i] := coalesce(v_claimed[i], nextval(v_sequence));
+                IF v_prev[i] > 0 OR NOT v_owned[i] THEN  -- the key names another request
+                    v_rekey := v_rekey || i;
+                END IF;
             END IF;
         END IF;
     END LOOP;
@@ -245,12 +257,14 @@ BEGIN
         FROM items i
         JOIN runs r ON r.c = i.c AND r.start < i.start + i.amount AND i.start < r.start + r.taken
         ORDER BY i.n, r.position
-    ), settled AS (
-        UPDATE idempotency_keys k SET request_hash = i.hash, result_id = i.id::text
-        FROM items i
-        WHERE k.org_id = p_org_id AND k.kind = 'deduction' AND k.order_id = i.order_id
     )
     SELECT count(*) INTO v_posted FROM items;
+
+    IF cardinality(v_rekey) > 0 THEN
+        UPDATE idempotency_keys k SET request_hash = p_hashes[r.i], result_id = v_entry[r.i]::text
+        FROM unnest(v_rekey) AS r(i)
+        WHERE k.org_id = p_org_id AND k.kind = 'deduction' AND k.order_id = p_order_ids[r.i];
+    END IF;
 
     -- Keys claimed here whose every item was refused are freed.
     SELECT array_agg(u.order_id) INTO v_release
