@@ -4,7 +4,9 @@ they owe (credit the gateway took back after it had been spent).
 Lots are created by the entry that funds them (`EntryDraft.new_lots`), so the posting
 engine writes every lot and every lot movement."""
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -16,19 +18,35 @@ from ledger.book.outbox import lot_data, record_event
 from ledger.book.transaction import Wallet, lock_wallets, unit_of_work
 from ledger.domain.disputes import settle_shortfall_first
 from ledger.domain.entries import EntryDraft, LotMovement, transfer
-from ledger.domain.lots import LotBalance
 from ledger.extensions import db
 
-_OPEN_LOTS = text(
-    "SELECT id, kind, remaining, expires_at, created_at FROM lots "
-    "WHERE org_id = :org_id AND currency = :currency AND remaining > 0"
+# The lot order is written once, in SQL (`ledger_take_from_lots`, migrations/sql/
+# deductions.sql); `ledger.domain.lots` is its test oracle.
+_TAKE = text(
+    """
+    SELECT t.lot_id, t.taken
+    FROM (SELECT array_agg(id) AS ids, array_agg(kind) AS kinds,
+                 array_agg(remaining) AS remainings, array_agg(expires_at) AS expires,
+                 array_agg(created_at) AS created
+          FROM lots
+          WHERE org_id = :org_id AND currency = :currency AND remaining > 0) l,
+         ledger_take_from_lots(l.ids, l.kinds, l.remainings, l.expires, l.created,
+                               :amount, :at) t
+    ORDER BY t.position
+    """
 )
 
 
-def open_lots(org_id: object, currency: str) -> list[LotBalance]:
-    """The lots with credit left. Call with the `available` wallet locked."""
-    rows = db.session.execute(_OPEN_LOTS, {"org_id": org_id, "currency": currency})
-    return [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
+def take_from_lots(
+    org_id: uuid.UUID, currency: str, amount: int, at: datetime
+) -> list[tuple[uuid.UUID, int]]:
+    """What `amount` takes from the organisation's lots, in the lot order, as of `at`.
+
+    Call with the `available` wallet locked. When the unexpired lots hold less than
+    `amount`, all of them are taken: compare the sum with `amount`.
+    """
+    params = {"org_id": org_id, "currency": currency, "amount": amount, "at": at}
+    return [(row.lot_id, row.taken) for row in db.session.execute(_TAKE, params)]
 
 
 def expired_lot(lot: Any, amount: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+from ledger.book import take_from_lots
 from ledger.domain.lots import LotBalance, allocate, spendable
 from ledger.extensions import db
 
@@ -62,4 +63,24 @@ def test_sql_takes_from_lots_as_the_python_rule_does(app, lots, share):
         amount = max(1, round(total * share))
         if total >= amount:
             assert _take(lots, amount) == allocate(lots, amount, NOW)
+        db.session.rollback()
+
+
+def test_take_from_lots_reads_an_organisations_lots(app, caller, org):
+    soon = datetime.now(UTC) + timedelta(days=3)
+    caller.grant(org, 100)
+    caller.grant(org, 50, expires_at=soon)
+    caller.grant(org, 70)
+    with app.app_context():
+        now = datetime.now(UTC)
+        rows = db.session.execute(
+            text(
+                "SELECT id, kind, remaining, expires_at, created_at FROM lots "
+                "WHERE org_id = :org_id"
+            ),
+            {"org_id": org.id},
+        )
+        lots = [LotBalance(*row) for row in rows]
+        assert take_from_lots(org.id, "KRW", 180, now) == allocate(lots, 180, now)
+        assert sum(taken for _, taken in take_from_lots(org.id, "KRW", 999, now)) == 220
         db.session.rollback()
