@@ -154,3 +154,19 @@ class GatewayRejected(LedgerError):
     code = "gateway_error"
     http_status = 502
     message = "the payment gateway refused the request"
+
+
+class HoldNotActive(LedgerError):
+    """A capture or void of a hold that is captured, voided, or past its expiry."""
+
+    code = "hold_not_active"
+    http_status = 409
+    message = "the hold is not active"
+
+
+class CaptureExceedsHold(LedgerError):
+    """A capture asks for more than what remains of the hold."""
+
+    code = "capture_exceeds_hold"
+    http_status = 422
+    message = "the capture exceeds what remains of the hold"

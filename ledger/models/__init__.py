@@ -2,6 +2,7 @@
 
 from ledger.models.accounts import LedgerAccount
 from ledger.models.base import Base
+from ledger.models.holds import Hold, HoldCapture, HoldLot
 from ledger.models.idempotency import IdempotencyKey
 from ledger.models.journal import JournalEntry, Posting
 from ledger.models.lots import Lot, LotAllocation
@@ -14,6 +15,9 @@ __all__ = [
     "ApiKey",
     "Base",
     "ExternalRefund",
+    "Hold",
+    "HoldCapture",
+    "HoldLot",
     "IdempotencyKey",
     "JournalEntry",
     "LedgerAccount",
