@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos clean
+.PHONY: install run test lint format migrate verify expire-lots expire-holds resume-refunds bench chaos clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ verify: install
 
 expire-lots: install
 	$(BIN)/flask ledger expire-lots
+
+expire-holds: install
+	$(BIN)/flask ledger expire-holds
 
 resume-refunds: install
 	$(BIN)/flask ledger resume-refunds

@@ -54,6 +54,7 @@ class Config:
 
     GATEWAY_TIMEOUT_SECONDS = float(_env("GATEWAY_TIMEOUT_SECONDS", "10"))
     REFUND_WINDOW_DAYS = int(_env("REFUND_WINDOW_DAYS", "7"))
+    HOLD_DEFAULT_TTL_HOURS = int(_env("HOLD_DEFAULT_TTL_HOURS", "168"))
 
     API_TITLE = "Prepaid credit ledger"
     API_VERSION = "v1"

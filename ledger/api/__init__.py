@@ -8,6 +8,7 @@ from ledger.api import (
     api_keys,
     credits,
     health,
+    holds,
     organizations,
     refunds,
     topups,
@@ -16,7 +17,7 @@ from ledger.api import (
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    for module in (organizations, credits, topups, refunds, api_keys, admin, webhooks):
+    for module in (organizations, credits, holds, topups, refunds, api_keys, admin, webhooks):
         api.register_blueprint(module.blp)
     api.register_blueprint(refunds.admin_blp)
     app.register_blueprint(health.blp)

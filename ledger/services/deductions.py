@@ -31,6 +31,7 @@ from ledger.errors import (
 from ledger.extensions import db
 from ledger.services import idempotency
 from ledger.services.accounts import REVENUE, platform_account
+from ledger.services.holds import captured_lots
 from ledger.services.lots import open_lots
 from ledger.services.posting import PostedEntry, post_entries, post_entry
 from ledger.services.transaction import Wallet, atomic, lock_wallets
@@ -304,7 +305,9 @@ def _plan(
 def reverse_deduction(
     *, org_id: uuid.UUID, deduction_id: int, order_id: str, amount: int | None = None
 ) -> Movement:
-    """Give back (part of) a deduction to the lots it came from.
+    """Give back (part of) a deduction, or a capture from a hold, to the lots it came from.
+
+    A capture's credit returns to `available`, not to its hold.
 
     Raises:
         NotFound: no such deduction in this organisation.
@@ -321,7 +324,7 @@ def reverse_deduction(
         if claim.replay_of is not None:
             return _replay(org_id, int(claim.replay_of))
         wallet = lock_wallets(org_id, deduction.currency)["available"]
-        outstanding = _outstanding_by_lot(deduction_id)
+        outstanding = _outstanding_by_lot(deduction)
         left = sum(amount for _, amount in outstanding)
         to_reverse = left if amount is None else amount
         if to_reverse <= 0 or to_reverse > left:
@@ -362,8 +365,8 @@ def reverse_deduction(
 def _find_deduction(org_id: uuid.UUID, deduction_id: int) -> Any:
     row = db.session.execute(
         text(
-            "SELECT id, currency, order_id FROM journal_entries "
-            "WHERE id = :id AND org_id = :org_id AND kind = 'deduction'"
+            "SELECT id, kind, currency, order_id FROM journal_entries "
+            "WHERE id = :id AND org_id = :org_id AND kind IN ('deduction', 'hold_capture')"
         ),
         {"id": deduction_id, "org_id": org_id},
     ).one_or_none()
@@ -372,20 +375,26 @@ def _find_deduction(org_id: uuid.UUID, deduction_id: int) -> Any:
     return row
 
 
-def _outstanding_by_lot(deduction_id: int) -> list[tuple[object, int]]:
-    """What the deduction still holds of each lot, in the order it took them."""
-    rows = db.session.execute(
-        text(
-            """
-            SELECT a.lot_id, -sum(a.amount) AS outstanding, min(a.id) AS first_taken
-            FROM lot_allocations a JOIN journal_entries e ON e.id = a.entry_id
-            WHERE e.id = :id OR (e.reverses_entry_id = :id AND e.kind = 'reversal')
-            GROUP BY a.lot_id ORDER BY first_taken
-            """
-        ),
-        {"id": deduction_id},
+def _outstanding_by_lot(deduction: Any) -> list[tuple[object, int]]:
+    """What the deduction (or capture) still holds of each lot, in the order it took them."""
+    if deduction.kind == "hold_capture":
+        taken = captured_lots(deduction.id)
+    else:
+        taken = db.session.execute(
+            text("SELECT lot_id, -amount FROM lot_allocations WHERE entry_id = :id ORDER BY id"),
+            {"id": deduction.id},
+        ).all()
+    returned = dict(
+        db.session.execute(
+            text(
+                "SELECT a.lot_id, sum(a.amount) FROM lot_allocations a "
+                "JOIN journal_entries e ON e.id = a.entry_id "
+                "WHERE e.reverses_entry_id = :id AND e.kind = 'reversal' GROUP BY a.lot_id"
+            ),
+            {"id": deduction.id},
+        ).all()
     )
-    return [(r.lot_id, int(r.outstanding)) for r in rows]
+    return [(lot_id, int(amount - returned.get(lot_id, 0))) for lot_id, amount in taken]
 
 
 def _replay(org_id: uuid.UUID, entry_id: int) -> Movement:

@@ -104,6 +104,39 @@ def holds_match_open_refunds() -> list[str]:
     ]
 
 
+def reserved_matches_active_holds() -> list[str]:
+    rows = db.session.execute(
+        text(
+            """
+            SELECT a.org_id, a.currency, a.balance, coalesce(h.remaining, 0) AS remaining
+            FROM ledger_accounts a
+            LEFT JOIN (SELECT org_id, currency, sum(amount - captured - released) AS remaining
+                       FROM holds WHERE status = 'active' GROUP BY org_id, currency) h
+              ON h.org_id = a.org_id AND h.currency = a.currency
+            WHERE a.kind = 'reserved' AND a.balance <> coalesce(h.remaining, 0)
+            """
+        )
+    )
+    return [
+        f"organisation {r.org_id}: reserved {r.balance} {r.currency} "
+        f"but active holds keep {r.remaining}"
+        for r in rows
+    ]
+
+
+def holds_match_their_lots() -> list[str]:
+    rows = db.session.execute(
+        text(
+            """
+            SELECT h.id, h.amount, coalesce(sum(l.amount), 0) AS taken
+            FROM holds h LEFT JOIN hold_lots l ON l.hold_id = h.id
+            GROUP BY h.id HAVING h.amount <> coalesce(sum(l.amount), 0)
+            """
+        )
+    )
+    return [f"hold {r.id}: amount {r.amount}, but it took {r.taken} from lots" for r in rows]
+
+
 CHECKS: dict[str, Callable[[], list[str]]] = {
     "trial balance is zero per currency": trial_balance_is_zero,
     "every entry balances": entries_balance,
@@ -111,6 +144,8 @@ CHECKS: dict[str, Callable[[], list[str]]] = {
     "lots' remaining equals the available wallet": lots_match_available,
     "lots equal their movements": lots_match_allocations,
     "held wallets equal open refund requests": holds_match_open_refunds,
+    "reserved wallets equal active holds' remaining": reserved_matches_active_holds,
+    "holds equal what they took from lots": holds_match_their_lots,
 }
 
 
