@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import text
 
-from bench import ceiling, load, seed
+from bench import ceiling, holds, load, seed
 from config import Config
 from ledger import create_app
 from ledger.cli import mint_token
@@ -57,6 +57,7 @@ def bench(url: str) -> None:
         history = seed.org_with_history(1_000_000)
         deep_cursor = _cursor_at_depth(history, pages=1000, limit=50)
         revenue = platform_account(REVENUE, "KRW")
+        seeded_holds = holds.seed(spread)
         db.session.commit()
         print(f"seeded in {time.monotonic() - started:.0f}s", flush=True)
         token = mint_token(app.config, sub="bench", roles=["service"], ttl_seconds=3600)
@@ -99,6 +100,9 @@ def bench(url: str) -> None:
         measure("warm-up", deduction(spread), seconds=3)
         single_spread = measure("single spread", deduction(spread))
         single_hot = measure("single hot", deduction([hot]))
+        hold_create = measure("hold create spread", holds.create(spread))
+        hold_capture = measure("hold capture spread", holds.capture(seeded_holds))
+        hold_void = measure("hold void spread", holds.void(seeded_holds, CLIENTS))
         batch_spread = measure("batch spread", batch(spread), per_request=BATCH)
         batch_hot = measure("batch hot", batch([hot]), per_request=BATCH)
         # What autovacuum does after the write phases, done now rather than in the middle
@@ -169,6 +173,13 @@ def bench(url: str) -> None:
         "≥ 0.30 of ceiling",
     )
     row("deductions, hot org: ceiling (SQL only)", ceiling_hot, "ded/s")
+    for name, result in (
+        ("holds, 1,000 orgs: create", hold_create),
+        ("holds, 1,000 orgs: capture", hold_capture),
+        ("holds, 1,000 orgs: void", hold_void),
+    ):
+        ratio = result.throughput / single_spread.throughput
+        row(name, result, "req/s", f"{ratio:.2f}", "vs single deductions, 1,000 orgs")
     row(
         f"batch of {BATCH}, 1,000 orgs",
         batch_spread,
@@ -202,7 +213,15 @@ def bench(url: str) -> None:
     p99 = max(single_spread.percentile(0.99), single_hot.percentile(0.99))
     errors = sum(
         count
-        for result in (single_spread, single_hot, batch_spread, batch_hot)
+        for result in (
+            single_spread,
+            single_hot,
+            batch_spread,
+            batch_hot,
+            hold_create,
+            hold_capture,
+            hold_void,
+        )
         for status, count in result.statuses.items()
         if status >= 500
     )
