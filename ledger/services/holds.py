@@ -149,7 +149,6 @@ def create_hold(
             created_at=posted.created_at,
         )
         db.session.add(hold)
-        db.session.flush()
         db.session.add_all(
             HoldLot(org_id=org_id, hold_id=hold.id, lot_id=lot_id, position=n, amount=part)
             for n, (lot_id, part) in enumerate(taken)
