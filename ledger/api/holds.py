@@ -8,7 +8,8 @@ from flask_smorest import Blueprint
 from ledger.api.auth import org_access
 from ledger.api.credits import default_currency
 from ledger.api.errors import ErrorSchema
-from ledger.api.hold_schemas import (
+from ledger.api.responses import created, document_errors, require_authentication
+from ledger.api.schemas.holds import (
     CaptureCreateSchema,
     CaptureSchema,
     HoldCreateSchema,
@@ -16,7 +17,6 @@ from ledger.api.hold_schemas import (
     HoldPageSchema,
     HoldSchema,
 )
-from ledger.api.responses import created, document_errors, require_authentication
 from ledger.services import holds
 
 blp = Blueprint("holds", __name__, url_prefix="/v1/orgs/<uuid:org_id>/holds", description="Holds")

@@ -13,14 +13,15 @@ meanwhile goes to breakage instead.
 
 A hold is `active` until it is closed: `captured` once nothing remains after captures,
 `voided`, or `expired`. A hold past its `expires_at` is no longer active even before
-expiry has released it: it can be neither captured nor voided. `move` is the one place
-that allows a transition.
+expiry has released it: it can be neither captured nor voided. `STATUS.move` is the one
+place that allows a transition.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ledger.errors import CaptureExceedsHold, HoldNotActive, InvalidState, ValidationFailed
+from ledger.domain.states import StateMachine
+from ledger.errors import CaptureExceedsHold, HoldNotActive, ValidationFailed
 
 ACTIVE = "active"
 CAPTURED = "captured"
@@ -33,6 +34,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     VOIDED: frozenset(),
     EXPIRED: frozenset(),
 }
+STATUS = StateMachine("hold", TRANSITIONS)
 
 # The latest expiry a caller may ask for (the contract: before year 9999).
 LATEST_EXPIRY = datetime(9999, 1, 1, tzinfo=UTC)
@@ -59,21 +61,6 @@ class HoldState:
     @property
     def remaining(self) -> int:
         return self.amount - self.captured - self.released
-
-
-def can_move(current: str, new: str) -> bool:
-    return new in TRANSITIONS[current]
-
-
-def move(current: str, new: str) -> str:
-    """The new status, if the transition is allowed.
-
-    Raises:
-        InvalidState: a closed hold cannot change.
-    """
-    if not can_move(current, new):
-        raise InvalidState(f"a {current} hold cannot become {new}", status=current)
-    return new
 
 
 def is_active(hold: HoldState, now: datetime) -> bool:
@@ -125,7 +112,7 @@ def check_capture(hold: HoldState, amount: int, now: datetime) -> None:
 def status_after_capture(hold: HoldState, amount: int, *, final: bool) -> str:
     """A capture that leaves nothing, or a final one (the rest is released), closes it."""
     if final or amount == hold.remaining:
-        return move(hold.status, CAPTURED)
+        return STATUS.move(hold.status, CAPTURED)
     return hold.status
 
 

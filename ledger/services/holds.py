@@ -29,18 +29,28 @@ from flask import current_app
 from sqlalchemy import Select, func, or_, select, text
 
 from ledger import clock
+from ledger.book import (
+    BREAKAGE,
+    REVENUE,
+    EntryDraft,
+    LotMovement,
+    PostingDraft,
+    Wallet,
+    idempotency,
+    lock_wallets,
+    open_lots,
+    platform_account,
+    post_entries,
+    post_entry,
+    transfer,
+    unit_of_work,
+)
+from ledger.book.reports import Page, newest_first
 from ledger.domain import holds as rules
 from ledger.domain import lots as lot_rules
-from ledger.domain.entries import EntryDraft, LotMovement, PostingDraft, transfer
 from ledger.errors import InsufficientCredit, NotFound
 from ledger.extensions import db
 from ledger.models import Hold, HoldCapture, HoldLot
-from ledger.services import idempotency
-from ledger.services.accounts import BREAKAGE, REVENUE, platform_account
-from ledger.services.lots import open_lots
-from ledger.services.posting import post_entries, post_entry
-from ledger.services.reports import Page, newest_first
-from ledger.services.transaction import Wallet, atomic, lock_wallets
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,7 @@ def create_hold(
         "reference": reference,
         "metadata": metadata,
     }
-    with atomic():
+    with unit_of_work():
         claim = idempotency.claim(org_id=org_id, kind="hold", order_id=order_id, request=request)
         if claim.replay_of is not None:
             return _as_created(_get(org_id, uuid.UUID(claim.replay_of)), replayed=True)
@@ -169,7 +179,7 @@ def capture_hold(
         IdempotencyConflict: `order_id` was used for a different capture.
     """
     request = {"hold_id": str(hold_id), "amount": amount, "final": final}
-    with atomic():
+    with unit_of_work():
         currency = _get(org_id, hold_id).currency
         claim = idempotency.claim(
             org_id=org_id, kind="hold_capture", order_id=order_id, request=request
@@ -229,7 +239,7 @@ def void_hold(*, org_id: uuid.UUID, hold_id: uuid.UUID) -> HoldView:
         HoldNotActive: the hold is captured, voided or past its expiry (a second
             void changes nothing).
     """
-    with atomic():
+    with unit_of_work():
         currency = _get(org_id, hold_id).currency
         wallets = lock_wallets(org_id, currency, "available", "reserved")
         hold = _lock(hold_id)
@@ -253,16 +263,16 @@ def expire_holds() -> HoldExpiryResult:
     this twice, or concurrently, releases each hold once.
     """
     now = clock.now()
-    due = db.session.execute(
-        select(Hold.id, Hold.org_id, Hold.currency)
-        .where(Hold.status == rules.ACTIVE, Hold.expires_at <= now)
-        .order_by(Hold.expires_at)
-    ).all()
-    db.session.rollback()
+    with unit_of_work():
+        due = db.session.execute(
+            select(Hold.id, Hold.org_id, Hold.currency)
+            .where(Hold.status == rules.ACTIVE, Hold.expires_at <= now)
+            .order_by(Hold.expires_at)
+        ).all()
     expired = 0
     amounts: dict[str, int] = {}
     for due_hold in due:
-        with atomic():
+        with unit_of_work():
             wallets = lock_wallets(due_hold.org_id, due_hold.currency, "available", "reserved")
             hold = _lock(due_hold.id)
             if not rules.is_due_for_expiry(_state(hold), now):
@@ -277,9 +287,7 @@ def expire_holds() -> HoldExpiryResult:
 
 def get_hold(*, org_id: uuid.UUID, hold_id: uuid.UUID) -> HoldView:
     """One of the organisation's holds."""
-    hold = _get(org_id, hold_id)
-    db.session.rollback()
-    return _view(hold, clock.now())
+    return _view(_get(org_id, hold_id), clock.now())
 
 
 def list_holds(
@@ -291,7 +299,6 @@ def list_holds(
     if status:
         query = _with_status(query, status, now)
     page = newest_first(query, Hold, limit=limit, cursor=cursor)
-    db.session.rollback()
     return Page([_view(hold, now) for hold in page.data], page.next_cursor)
 
 
@@ -388,7 +395,7 @@ def _release_draft(hold: Hold, wallets: dict[str, Wallet], now: datetime) -> Ent
 def _close(hold: Hold, status: str, now: datetime) -> None:
     """Record the hold's new status; a closed hold has given back what it did not spend."""
     if status != hold.status:
-        hold.status = rules.move(hold.status, status)
+        hold.status = rules.STATUS.move(hold.status, status)
         hold.released = hold.amount - hold.captured
         hold.closed_at = now
 

@@ -22,11 +22,11 @@ PARTS = [Part("a", 30), Part("b", 50), Part("c", 20)]
 
 def test_only_active_holds_move_and_closed_ones_stay_closed():
     for closed in (rules.CAPTURED, rules.VOIDED, rules.EXPIRED):
-        assert rules.move(rules.ACTIVE, closed) == closed
+        assert rules.STATUS.move(rules.ACTIVE, closed) == closed
         for new in rules.TRANSITIONS:
-            assert not rules.can_move(closed, new)
+            assert not rules.STATUS.can_move(closed, new)
     with pytest.raises(InvalidState):
-        rules.move(rules.VOIDED, rules.VOIDED)
+        rules.STATUS.move(rules.VOIDED, rules.VOIDED)
 
 
 def test_a_hold_past_its_expiry_is_not_active_before_expiry_runs():

@@ -1,9 +1,9 @@
-"""Schemas of holds and their captures."""
+"""Holds: reserve, capture, void; list and read."""
 
 from marshmallow import Schema, fields, validate
 
 from ledger.api.fields import Amount, Currency, OrderId
-from ledger.api.schemas import InputSchema, ListArgsSchema, PageSchema
+from ledger.api.schemas.common import InputSchema, ListArgsSchema, PageSchema
 from ledger.domain.holds import TRANSITIONS
 
 
