@@ -127,3 +127,24 @@ def test_two_expire_holds_running_together_release_each_hold_once(
     )
     assert [e["amount"] for e in r.json["data"]] == [90] * 5
     verify_ledger()
+
+
+def test_ten_concurrent_voids_of_one_hold_give_back_once(
+    app, caller, org, run_threads, verify_ledger
+):
+    caller.grant(org, 1000)
+    h = held(caller, org, 400)
+    capture(caller, org, h["id"], 100)
+
+    statuses = run_threads(
+        10, lambda i: void(caller, org, h["id"], client=app.test_client()).status_code
+    )
+
+    assert sorted(statuses) == [200] + [409] * 9
+    balance = caller.balance(org)
+    assert (balance["available"], balance["reserved"]) == (900, 0)
+    r = caller.client.get(
+        f"/v1/orgs/{org.id}/transactions?kind=hold_release", headers=caller.service
+    )
+    assert [e["amount"] for e in r.json["data"]] == [300]
+    verify_ledger()
