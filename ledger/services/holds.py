@@ -12,11 +12,12 @@ Design overview
   (`hold_release`: reserved -> available, and to breakage for a part whose lot has
   expired), to the lots it came from.
 
-Locks are taken in one order: the order_id's idempotency key, then the wallets (in id
-order, `lock_wallets`), then the hold's row. A capture that is not final touches only
-the `reserved` wallet, so it never waits for deductions. The hold row's lock and the
-status check under it make a second void, a capture after a void, or expiry racing a
-capture, find the hold closed and change nothing.
+Locks are taken in one order: the order_id's idempotency key, then the hold's row, then
+the wallets (in id order, `lock_wallets`). Nothing waits for a hold's row while holding
+a wallet, so there is no cycle. A capture that is not final touches only the `reserved`
+wallet, so it never waits for deductions. The hold row's lock and the status check
+under it make a second void, a capture after a void, or expiry racing a capture, find
+the hold closed and change nothing.
 """
 
 import dataclasses
@@ -164,7 +165,7 @@ def create_hold(
             for n, (lot_id, part) in enumerate(taken)
         )
         idempotency.record(claim, hold.id)
-    return _as_created(hold)
+        return _as_created(hold)  # read before the commit expires the object
 
 
 def capture_hold(
@@ -180,17 +181,17 @@ def capture_hold(
     """
     request = {"hold_id": str(hold_id), "amount": amount, "final": final}
     with unit_of_work():
-        currency = _get(org_id, hold_id).currency
         claim = idempotency.claim(
             org_id=org_id, kind="hold_capture", order_id=order_id, request=request
         )
+        hold = _lock(org_id, hold_id)
         if claim.replay_of is not None:
             capture = db.session.get(HoldCapture, int(claim.replay_of))
             return _capture_view(capture, replayed=True)
+        currency = hold.currency
         # Only a release touches `available`; other captures leave deductions alone.
         kinds = ("available", "reserved") if final else ("reserved",)
         wallets = lock_wallets(org_id, currency, *kinds)
-        hold = _lock(hold_id)
         now = clock.now()
         state = _state(hold)
         rules.check_capture(state, amount, now)
@@ -228,7 +229,7 @@ def capture_hold(
         )
         db.session.add(capture)
         idempotency.record(claim, posted.id)
-    return _capture_view(capture)
+        return _capture_view(capture)
 
 
 def void_hold(*, org_id: uuid.UUID, hold_id: uuid.UUID) -> HoldView:
@@ -240,14 +241,13 @@ def void_hold(*, org_id: uuid.UUID, hold_id: uuid.UUID) -> HoldView:
             void changes nothing).
     """
     with unit_of_work():
-        currency = _get(org_id, hold_id).currency
-        wallets = lock_wallets(org_id, currency, "available", "reserved")
-        hold = _lock(hold_id)
+        hold = _lock(org_id, hold_id)
+        wallets = lock_wallets(org_id, hold.currency, "available", "reserved")
         now = clock.now()
         rules.check_active(_state(hold), now)
         post_entry(_release_draft(hold, wallets, now), wallets)
         _close(hold, rules.VOIDED, now)
-    return _view(hold, now)
+        return _view(hold, now)
 
 
 @dataclass(frozen=True)
@@ -273,10 +273,10 @@ def expire_holds() -> HoldExpiryResult:
     amounts: dict[str, int] = {}
     for due_hold in due:
         with unit_of_work():
-            wallets = lock_wallets(due_hold.org_id, due_hold.currency, "available", "reserved")
-            hold = _lock(due_hold.id)
+            hold = _lock(due_hold.org_id, due_hold.id)
             if not rules.is_due_for_expiry(_state(hold), now):
                 continue
+            wallets = lock_wallets(hold.org_id, hold.currency, "available", "reserved")
             left = hold.amount - hold.captured
             post_entry(_release_draft(hold, wallets, now), wallets)
             _close(hold, rules.EXPIRED, now)
@@ -338,14 +338,21 @@ def _get(org_id: uuid.UUID, hold_id: uuid.UUID) -> Hold:
     return hold
 
 
-def _lock(hold_id: uuid.UUID) -> Hold:
-    """The hold's row, locked and re-read (call with its wallets locked)."""
-    return db.session.scalar(
+def _lock(org_id: uuid.UUID, hold_id: uuid.UUID) -> Hold:
+    """The hold's row, locked and re-read (before its wallets: the lock order).
+
+    Raises:
+        NotFound: no such hold in this organisation.
+    """
+    hold = db.session.scalar(
         select(Hold)
-        .where(Hold.id == hold_id)
+        .where(Hold.id == hold_id, Hold.org_id == org_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    if hold is None:
+        raise NotFound("hold not found")
+    return hold
 
 
 def _state(hold: Hold) -> rules.HoldState:
@@ -353,26 +360,26 @@ def _state(hold: Hold) -> rules.HoldState:
 
 
 def _parts(hold_id: uuid.UUID) -> list[rules.Part]:
+    """What the hold took from each lot, in the order it took them."""
+    return [part for part, _ in _parts_and_expiry(hold_id)]
+
+
+def _parts_and_expiry(hold_id: uuid.UUID) -> list[tuple[rules.Part, datetime | None]]:
     rows = db.session.execute(
-        select(HoldLot.lot_id, HoldLot.amount)
-        .where(HoldLot.hold_id == hold_id)
-        .order_by(HoldLot.position)
+        text(
+            "SELECT h.lot_id, h.amount, l.expires_at FROM hold_lots h "
+            "JOIN lots l ON l.id = h.lot_id WHERE h.hold_id = :hold_id ORDER BY h.position"
+        ),
+        {"hold_id": hold_id},
     )
-    return [rules.Part(r.lot_id, r.amount) for r in rows]
-
-
-def _expired_lots(lot_ids: list[object], now: datetime) -> set[object]:
-    rows = db.session.execute(
-        text("SELECT id FROM lots WHERE id = ANY(:ids) AND expires_at <= :now"),
-        {"ids": lot_ids, "now": now},
-    ).scalars()
-    return set(rows)
+    return [(rules.Part(r.lot_id, r.amount), r.expires_at) for r in rows]
 
 
 def _release_draft(hold: Hold, wallets: dict[str, Wallet], now: datetime) -> EntryDraft:
     """The entry that gives back what is left of the hold (after `hold.captured`)."""
-    parts = _parts(hold.id)
-    plan = rules.release(parts, _state(hold), _expired_lots([p.lot_id for p in parts], now))
+    parts = _parts_and_expiry(hold.id)
+    expired = {part.lot_id for part, expires_at in parts if expires_at and expires_at <= now}
+    plan = rules.release([part for part, _ in parts], _state(hold), expired)
     currency = hold.currency
     postings = [PostingDraft(wallets["reserved"].id, currency, -(hold.amount - hold.captured))]
     if plan.to_available:
