@@ -1,5 +1,8 @@
 """Scenario steps for holds, through the API."""
 
+from sqlalchemy import text
+
+from ledger.extensions import db
 from tests.helpers import new_order_id
 
 
@@ -37,3 +40,17 @@ def get_hold(caller, org, hold_id) -> dict:
 
 def lots(caller, org) -> dict:
     return {lot["id"]: lot["remaining"] for lot in caller.balance(org)["lots"]}
+
+
+def platform_leg(app, org, account_kind) -> int:
+    """What the organisation's entries posted to a platform account (revenue, breakage)."""
+    with app.app_context():
+        return db.session.execute(
+            text(
+                "SELECT coalesce(sum(p.amount), 0) FROM journal_entries e "
+                "JOIN postings p ON p.entry_id = e.id "
+                "JOIN ledger_accounts a ON a.id = p.account_id "
+                "WHERE e.org_id = :org AND a.org_id IS NULL AND a.kind = :kind"
+            ),
+            {"org": org.id, "kind": account_kind},
+        ).scalar_one()

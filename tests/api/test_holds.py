@@ -2,12 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
-
 from ledger import clock
-from ledger.extensions import db
 from tests.helpers import new_order_id
-from tests.hold_steps import capture, get_hold, held, hold, lots, void
+from tests.hold_steps import capture, get_hold, held, hold, lots, platform_leg, void
 
 HOLD_FIELDS = {
     "id",
@@ -190,7 +187,7 @@ def test_a_part_whose_lot_expired_before_the_void_goes_to_breakage(app, caller, 
     assert lots(caller, org) == {never["id"]: 100}
     release = entries(caller, org, "hold_release")[0]
     assert release["amount"] == 50  # the effect on available: only the live lot's part
-    assert breakage_of(app, h["id"]) == 70
+    assert platform_leg(app, org, "expired_credit_breakage") == 70
     assert expiring["id"] not in lots(caller, org)
     verify_ledger()
 
@@ -310,49 +307,3 @@ def entries(caller, org, kind=None) -> list[dict]:
     r = caller.client.get(f"/v1/orgs/{org.id}/transactions{query}", headers=caller.service)
     assert r.status_code == 200, r.json
     return r.json["data"]
-
-
-def breakage_of(app, hold_id) -> int:
-    """What the hold's release booked to breakage (the platform account, by name)."""
-    with app.app_context():
-        return db.session.execute(
-            text(
-                "SELECT coalesce(sum(p.amount), 0) FROM journal_entries e "
-                "JOIN postings p ON p.entry_id = e.id "
-                "JOIN ledger_accounts a ON a.id = p.account_id "
-                "WHERE e.kind = 'hold_release' AND e.reference = :hold "
-                "AND a.kind = 'expired_credit_breakage'"
-            ),
-            {"hold": str(hold_id)},
-        ).scalar_one()
-
-
-def test_a_reversal_of_a_capture_returns_credit_to_available_not_the_hold(
-    caller, org, verify_ledger
-):
-    soon = datetime.now(UTC) + timedelta(days=3)
-    expiring = caller.grant(org, 100, expires_at=soon)
-    never = caller.grant(org, 100)
-    h = held(caller, org, 180)
-    capture(caller, org, h["id"], 50)  # all from the expiring lot
-    second = capture(caller, org, h["id"], 100).json  # 50 expiring, then 50 never
-    path = f"/v1/orgs/{org.id}/deductions/{second['id']}/reversals"
-
-    partial = caller.client.post(
-        path, json={"order_id": "r1", "amount": 60}, headers=caller.service
-    )
-    assert partial.status_code == 201, partial.json
-    assert partial.json["deduction_id"] == second["id"]
-    # The last lot the capture took from gets credit back first.
-    assert lots(caller, org) == {expiring["id"]: 10, never["id"]: 70}
-    rest = caller.client.post(path, json={"order_id": "r2"}, headers=caller.service)
-    assert rest.json["amount"] == 40
-    assert lots(caller, org) == {expiring["id"]: 50, never["id"]: 70}
-    beyond = caller.client.post(path, json={"order_id": "r3", "amount": 1}, headers=caller.service)
-    assert beyond.json["error"]["code"] == "reversal_exceeds_deduction"
-
-    now = get_hold(caller, org, h["id"])
-    assert (now["status"], now["captured"], now["remaining"]) == ("active", 150, 30)
-    balance = caller.balance(org)
-    assert (balance["available"], balance["reserved"]) == (120, 30)
-    verify_ledger()
