@@ -148,3 +148,30 @@ def test_ten_concurrent_voids_of_one_hold_give_back_once(
     )
     assert [e["amount"] for e in r.json["data"]] == [300]
     verify_ledger()
+
+
+def test_batches_and_holds_together_never_overdraw(app, caller, org, run_threads, verify_ledger):
+    caller.grant(org, 1000)
+
+    def spend(i):
+        client = app.test_client()
+        if i % 2:
+            items = [{"order_id": new_order_id("b"), "amount": 10} for _ in range(10)]
+            r = client.post(
+                f"/v1/orgs/{org.id}/deductions/batch",
+                json={"deductions": items},
+                headers=caller.service,
+            )
+            return [item["status"] for item in r.json["results"]]
+        return [hold(caller, org, 100, client=client).status_code]
+
+    results = run_threads(12, spend)
+
+    spent = 10 * sum(s == 201 for i, statuses in enumerate(results) if i % 2 for s in statuses)
+    reserved = 100 * sum(
+        s == 201 for i, statuses in enumerate(results) if not i % 2 for s in statuses
+    )
+    balance = caller.balance(org)
+    assert spent + reserved == 1000
+    assert (balance["available"], balance["reserved"]) == (0, reserved)
+    verify_ledger()
