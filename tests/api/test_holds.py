@@ -307,3 +307,22 @@ def entries(caller, org, kind=None) -> list[dict]:
     r = caller.client.get(f"/v1/orgs/{org.id}/transactions{query}", headers=caller.service)
     assert r.status_code == 200, r.json
     return r.json["data"]
+
+
+def test_metadata_is_checked_like_everywhere(caller, org):
+    caller.grant(org, 1000)
+    r = hold(caller, org, 100, metadata={"nested": {"a": 1}})
+    assert r.status_code == 422
+    assert r.json["error"]["code"] == "invalid_metadata"
+    assert caller.balance(org)["reserved"] == 0
+
+
+def test_a_replay_answers_first_even_once_its_expiry_has_passed(caller, org):
+    caller.grant(org, 1000)
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    order_id = new_order_id()
+    first = hold(caller, org, 100, order_id=order_id, expires_at=soon.isoformat())
+    clock.pin(soon + timedelta(minutes=1))
+    again = hold(caller, org, 100, order_id=order_id, expires_at=soon.isoformat())
+    assert (again.status_code, again.json) == (201, first.json)
+    assert again.headers["Idempotent-Replayed"] == "true"

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from ledger.api.fields import Amount, Currency, OrderId
+from ledger.api.metadata import Metadata
 from ledger.api.schemas.common import InputSchema, ListArgsSchema, PageSchema
 from ledger.domain.holds import TRANSITIONS
 
@@ -11,12 +12,14 @@ class HoldCreateSchema(InputSchema):
     order_id = OrderId(required=True)
     amount = Amount(required=True)
     currency = Currency()
+    # In the future and before year 9999, checked by the service after a replay is
+    # answered: a replay repeats the first answer even once that time has passed.
     expires_at = fields.AwareDateTime(
         metadata={"description": "default: now + HOLD_DEFAULT_TTL_HOURS"}
     )
     description = fields.String(validate=validate.Length(max=500), allow_none=True)
     reference = fields.String(validate=validate.Length(max=200), allow_none=True)
-    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True)
+    metadata = Metadata()
 
 
 class HoldListArgsSchema(ListArgsSchema):
