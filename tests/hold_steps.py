@@ -3,7 +3,7 @@
 from sqlalchemy import text
 
 from ledger.extensions import db
-from tests.helpers import new_order_id
+from tests.factories import new_order_id
 
 
 def hold(caller, org, amount, *, order_id=None, headers=None, client=None, **extra):

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Select, text
 
@@ -40,7 +40,7 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
     counts only holds not past their expiry.
     """
     now = clock.now()
-    wallets = dict(
+    wallets: dict[str, int] = dict(
         db.session.execute(
             text(
                 "SELECT kind, balance FROM ledger_accounts "
@@ -73,7 +73,10 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
         available=sum(lot.remaining for lot in lots),
         reserved=int(reserved),
         held=wallets.get("held", 0),
-        lots=[LotView(lot.id, lot.kind, lot.remaining, lot.expires_at) for lot in lots],
+        lots=[  # LotBalance takes any id; these came from the lots table, so UUIDs
+            LotView(cast(uuid.UUID, lot.id), lot.kind, lot.remaining, lot.expires_at)
+            for lot in lots
+        ],
     )
 
 
@@ -88,12 +91,15 @@ class EntryView:
     created_at: datetime
     description: str | None
     reference: str | None
-    metadata: dict | None
+    metadata: dict[str, Any] | None
+
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
-class Page:
-    data: list
+class Page(Generic[Row]):
+    data: list[Row]
     next_cursor: str | None
 
 
@@ -140,7 +146,7 @@ _ENTRIES = text(
 
 def list_entries(
     *, org_id: uuid.UUID, limit: int, cursor: str | None = None, kind: str | None = None
-) -> Page:
+) -> Page[EntryView]:
     """The organisation's journal entries, newest first, by keyset on the entry id.
 
     `amount` and `balance_after` are the entry's effect on the `available` wallet
@@ -170,7 +176,7 @@ def list_entries(
     return Page(entries, encode_cursor(entries[-1].id) if more else None)
 
 
-def newest_first(query: Select, model: Any, *, limit: int, cursor: str | None) -> Page:
+def newest_first(query: Select[Any], model: Any, *, limit: int, cursor: str | None) -> Page[Any]:
     """A page of `query`'s rows newest first, by keyset on the model's (created_at, id)."""
     if cursor:
         created_at, row_id = decode_cursor(cursor, _parse_time_cursor)

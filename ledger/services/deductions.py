@@ -250,19 +250,27 @@ def deduct_batch(
 
 @dataclass
 class _Planned:
-    """A batch item drafted for posting (or replaying an earlier item of the batch)."""
+    """A batch item drafted for posting."""
 
     request: DeductionRequest
-    draft: EntryDraft | None  # None for a replay
+    draft: EntryDraft
     movement: Movement | None = None  # set once posted
-    first: "_Planned | None" = None  # the item a replay repeats
 
     def outcome(self) -> BatchOutcome:
-        if self.first is not None:
-            movement = dataclasses.replace(self.first.movement, replayed=True)
-        else:
-            movement = self.movement
-        return BatchOutcome(self.request.order_id, deduction=movement)
+        return BatchOutcome(self.request.order_id, deduction=self.movement)
+
+
+@dataclass(frozen=True)
+class _Repeat:
+    """A batch item that repeats an earlier item of the same batch."""
+
+    request: DeductionRequest
+    first: _Planned
+
+    def outcome(self) -> BatchOutcome:
+        movement = self.first.movement
+        replayed = dataclasses.replace(movement, replayed=True) if movement else None
+        return BatchOutcome(self.request.order_id, deduction=replayed)
 
 
 def _plan(
@@ -273,7 +281,7 @@ def _plan(
     drafted: dict[str, "_Planned"],
     wallets: dict[str, Wallet],
     lots: dict[str, list[LotBalance]],
-) -> BatchOutcome | _Planned:
+) -> BatchOutcome | _Planned | _Repeat:
     """One batch item: its answer now (rejected, conflict, replay of an earlier call,
     short of credit), or its draft, posted with the others' in one statement.
 
@@ -292,7 +300,7 @@ def _plan(
             conflict = IdempotencyConflict(order_id=request.order_id)
             return BatchOutcome(request.order_id, error=conflict)
         if isinstance(first, _Planned):
-            return _Planned(request, draft=None, first=first)
+            return _Repeat(request, first)
         return BatchOutcome(request.order_id, deduction=dataclasses.replace(first, replayed=True))
     try:
         draft = _draft(org_id, wallets[request.currency], request, lots[request.currency])
@@ -382,20 +390,25 @@ def _outstanding_by_lot(deduction: Any) -> list[tuple[object, int]]:
     if deduction.kind == "hold_capture":
         taken = captured_lots(deduction.id)
     else:
-        taken = db.session.execute(
-            text("SELECT lot_id, -amount FROM lot_allocations WHERE entry_id = :id ORDER BY id"),
-            {"id": deduction.id},
-        ).all()
-    returned = dict(
-        db.session.execute(
+        rows = db.session.execute(
             text(
-                "SELECT a.lot_id, sum(a.amount) FROM lot_allocations a "
+                "SELECT lot_id, -amount AS taken FROM lot_allocations "
+                "WHERE entry_id = :id ORDER BY lot_allocations.id"
+            ),
+            {"id": deduction.id},
+        )
+        taken = [(row.lot_id, int(row.taken)) for row in rows]
+    returned: dict[object, int] = {
+        row.lot_id: int(row.returned)
+        for row in db.session.execute(
+            text(
+                "SELECT a.lot_id, sum(a.amount) AS returned FROM lot_allocations a "
                 "JOIN journal_entries e ON e.id = a.entry_id "
                 "WHERE e.reverses_entry_id = :id AND e.kind = 'reversal' GROUP BY a.lot_id"
             ),
             {"id": deduction.id},
-        ).all()
-    )
+        )
+    }
     return [(lot_id, int(amount - returned.get(lot_id, 0))) for lot_id, amount in taken]
 
 

@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, or_, select, text
 
 from ledger import clock
 from ledger.book import (
@@ -186,8 +186,10 @@ def capture_hold(
         )
         hold = _lock(org_id, hold_id)
         if claim.replay_of is not None:
-            capture = db.session.get(HoldCapture, int(claim.replay_of))
-            return _capture_view(capture, replayed=True)
+            first = db.session.scalars(
+                select(HoldCapture).where(HoldCapture.id == int(claim.replay_of))
+            ).one()
+            return _capture_view(first, replayed=True)
         currency = hold.currency
         # Only a release touches `available`; other captures leave deductions alone.
         kinds = ("available", "reserved") if final else ("reserved",)
@@ -318,13 +320,17 @@ def _with_status(query: Select, status: str, now: datetime) -> Select:
 
 def captured_lots(capture_id: int) -> list[tuple[object, int]]:
     """What a capture took from each lot, in order (for its reversal)."""
-    capture = db.session.get(HoldCapture, capture_id)
-    captured_before = db.session.scalar(
-        select(func.coalesce(func.sum(HoldCapture.amount), 0)).where(
-            HoldCapture.hold_id == capture.hold_id, HoldCapture.id < capture_id
-        )
+    capture = db.session.execute(
+        text(
+            "SELECT c.hold_id, c.amount, (SELECT coalesce(sum(b.amount), 0) FROM hold_captures b "
+            "WHERE b.hold_id = c.hold_id AND b.id < c.id) AS captured_before "
+            "FROM hold_captures c WHERE c.id = :id"
+        ),
+        {"id": capture_id},
+    ).one()
+    taken = rules.slice_of(
+        _parts(capture.hold_id), int(capture.captured_before), int(capture.amount)
     )
-    taken = rules.slice_of(_parts(capture.hold_id), captured_before, capture.amount)
     return [(part.lot_id, part.amount) for part in taken]
 
 
