@@ -39,7 +39,13 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
     even before `expire-lots` has moved it out of the wallet. Likewise `reserved`
     counts only holds not past their expiry.
     """
-    now = clock.now()
+    result = read_balance(org_id=org_id, currency=currency)
+    db.session.rollback()
+    return result
+
+
+def read_balance(*, org_id: uuid.UUID, currency: str) -> Balance:
+    """`balance`, read in the current transaction (which it leaves open)."""
     wallets: dict[str, int] = dict(
         db.session.execute(
             text(
@@ -57,6 +63,7 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
         ),
         {"org_id": org_id, "currency": currency},
     ).all()
+    now = clock.now()
     reserved = db.session.execute(
         text(
             "SELECT coalesce(sum(amount - captured - released), 0) FROM holds "
@@ -65,7 +72,6 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
         ),
         {"org_id": org_id, "currency": currency, "now": now},
     ).scalar_one()
-    db.session.rollback()
     lots = [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
     lots = [lot for lot in lots if not is_expired(lot, now)]
     return Balance(

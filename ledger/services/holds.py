@@ -43,6 +43,7 @@ from ledger.book import (
     platform_account,
     post_entries,
     post_entry,
+    record_event,
     transfer,
     unit_of_work,
 )
@@ -259,7 +260,7 @@ class HoldExpiryResult:
 
 
 def expire_holds() -> HoldExpiryResult:
-    """Give back what is left of every hold past its expiry.
+    """Give back what is left of every hold past its expiry, each with `hold.expired`.
 
     One transaction per hold, re-read under its wallets' and its own lock, so running
     this twice, or concurrently, releases each hold once.
@@ -282,6 +283,8 @@ def expire_holds() -> HoldExpiryResult:
             left = hold.amount - hold.captured
             post_entry(_release_draft(hold, wallets, now), wallets)
             _close(hold, rules.EXPIRED, now)
+            # An active hold always has credit left (a spent one is `captured`).
+            record_event(org_id=hold.org_id, type="hold.expired", data=_view(hold, now))
         expired += 1
         amounts[due_hold.currency] = amounts.get(due_hold.currency, 0) + left
     return HoldExpiryResult(expired, amounts)
