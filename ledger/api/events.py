@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from ledger.api.auth import org_access, require_operator
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import document_errors, require_authentication
+from ledger.api.schemas.disputes import DisputeSchema
 from ledger.api.schemas.events import (
     AllEventsListArgsSchema,
     EventListArgsSchema,
@@ -19,7 +20,7 @@ from ledger.api.schemas.holds import HoldSchema
 from ledger.api.schemas.refunds import RefundRequestSchema
 from ledger.api.schemas.topups import TopupSchema
 from ledger.book import show_as
-from ledger.models import RefundRequest, Topup
+from ledger.models import Dispute, RefundRequest, Topup
 from ledger.services import events
 from ledger.services.holds import HoldView
 
@@ -28,9 +29,11 @@ blp.before_request(require_authentication)
 
 
 def show_event_data_as_the_api() -> None:
-    """Events about top-ups, refund requests and holds carry them as these routes show them."""
+    """Events about top-ups, refund requests, disputes and holds carry them as their routes
+    show them."""
     show_as(Topup, TopupSchema().dump)
     show_as(RefundRequest, RefundRequestSchema().dump)
+    show_as(Dispute, DisputeSchema().dump)
     show_as(HoldView, HoldSchema().dump)
 
 

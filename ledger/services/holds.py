@@ -44,6 +44,7 @@ from ledger.book import (
     post_entries,
     post_entry,
     record_event,
+    settle_shortfalls,
     transfer,
     unit_of_work,
 )
@@ -53,6 +54,10 @@ from ledger.domain import lots as lot_rules
 from ledger.errors import InsufficientCredit, NotFound
 from ledger.extensions import db
 from ledger.models import Hold, HoldCapture, HoldLot
+from ledger.services import disputes
+
+# The wallets a release may touch: `held` too, when credit comes back to a disputed lot.
+_RELEASING = ("available", "held", "reserved")
 
 
 @dataclass(frozen=True)
@@ -193,8 +198,7 @@ def capture_hold(
             return _capture_view(first, replayed=True)
         currency = hold.currency
         # Only a release touches `available`; other captures leave deductions alone.
-        kinds = ("available", "reserved") if final else ("reserved",)
-        wallets = lock_wallets(org_id, currency, *kinds)
+        wallets = lock_wallets(org_id, currency, *(_RELEASING if final else ("reserved",)))
         now = clock.now()
         state = _state(hold)
         rules.check_capture(state, amount, now)
@@ -219,6 +223,8 @@ def capture_hold(
         if final and hold.captured < hold.amount:
             drafts.append(_release_draft(hold, wallets, now))
         posted = post_entries(drafts, wallets)[0]
+        if len(drafts) > 1:
+            _settle_given_back(hold, drafts[1], wallets)
         _close(hold, status, now)
         capture = HoldCapture(
             id=posted.id,
@@ -245,10 +251,10 @@ def void_hold(*, org_id: uuid.UUID, hold_id: uuid.UUID) -> HoldView:
     """
     with unit_of_work():
         hold = _lock(org_id, hold_id)
-        wallets = lock_wallets(org_id, hold.currency, "available", "reserved")
+        wallets = lock_wallets(org_id, hold.currency, *_RELEASING)
         now = clock.now()
         rules.check_active(_state(hold), now)
-        post_entry(_release_draft(hold, wallets, now), wallets)
+        _give_back(hold, wallets, now)
         _close(hold, rules.VOIDED, now)
         return _view(hold, now)
 
@@ -279,9 +285,9 @@ def expire_holds() -> HoldExpiryResult:
             hold = _lock(due_hold.org_id, due_hold.id)
             if not rules.is_due_for_expiry(_state(hold), now):
                 continue
-            wallets = lock_wallets(hold.org_id, hold.currency, "available", "reserved")
+            wallets = lock_wallets(hold.org_id, hold.currency, *_RELEASING)
             left = hold.amount - hold.captured
-            post_entry(_release_draft(hold, wallets, now), wallets)
+            _give_back(hold, wallets, now)
             _close(hold, rules.EXPIRED, now)
             # An active hold always has credit left (a spent one is `captured`).
             record_event(org_id=hold.org_id, type="hold.expired", data=_view(hold, now))
@@ -382,6 +388,22 @@ def _parts_and_expiry(hold_id: uuid.UUID) -> list[tuple[rules.Part, datetime | N
         {"hold_id": hold_id},
     )
     return [(rules.Part(r.lot_id, r.amount), r.expires_at) for r in rows]
+
+
+def _give_back(hold: Hold, wallets: dict[str, Wallet], now: datetime) -> None:
+    """Post the release of what is left of the hold, and what credit coming back entails."""
+    release = _release_draft(hold, wallets, now)
+    post_entry(release, wallets)
+    _settle_given_back(hold, release, wallets)
+
+
+def _settle_given_back(hold: Hold, release: EntryDraft, wallets: dict[str, Wallet]) -> None:
+    """As for a reversal: credit back in a lot that owes a shortfall settles it first, and
+    credit back in a disputed top-up's lot is frozen with the rest of it (entries of their
+    own, posted after the release)."""
+    returned = [(movement.lot_id, movement.amount) for movement in release.lot_movements]
+    settle_shortfalls(hold.org_id, hold.currency, returned, wallets)
+    disputes.freeze_returned([lot_id for lot_id, _ in returned], wallets)
 
 
 def _release_draft(hold: Hold, wallets: dict[str, Wallet], now: datetime) -> EntryDraft:

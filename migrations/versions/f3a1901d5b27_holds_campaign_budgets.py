@@ -1,7 +1,7 @@
 """holds: campaign budgets, the lots each took from, captures; a `reserved` wallet kind
 
 Revision ID: f3a1901d5b27
-Revises: e13f0a7b2c45
+Revises: f3d9a1c7e5b2
 Create Date: 2026-11-30 12:21:36.109997
 
 """
@@ -18,7 +18,7 @@ from sql import run_downgrade, run_upgrade  # noqa: E402
 
 # revision identifiers, used by Alembic.
 revision = "f3a1901d5b27"
-down_revision = "e13f0a7b2c45"
+down_revision = "f3d9a1c7e5b2"
 branch_labels = None
 depends_on = None
 
