@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import text
 
-from bench import ceiling, load, seed
+from bench import ceiling, holds, load, seed
 from config import Config
 from ledger.app import create_app
 from ledger.book import REVENUE, platform_account, unit_of_work
@@ -61,6 +61,7 @@ def bench(url: str) -> None:
         deep_cursor = _cursor_at_depth(history, pages=1000, limit=50)
         with unit_of_work():
             revenue = platform_account(REVENUE, "KRW")
+        seeded_holds = holds.seed(spread)
         print(f"seeded in {time.monotonic() - started:.0f}s", flush=True)
         token = mint_token(app.config, sub="bench", roles=["service"], ttl_seconds=3600)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -133,6 +134,9 @@ def bench(url: str) -> None:
         batch_hot, ceiling_batch_hot = against_ceiling(
             "batch hot", batch([hot]), hot_org=True, per_request=BATCH
         )
+        hold_create = measure("hold create spread", holds.create(spread))
+        hold_capture = measure("hold capture spread", holds.capture(seeded_holds))
+        hold_void = measure("hold void spread", holds.void(seeded_holds, CLIENTS))
         # The same deductions with the outbox at work: every organisation has a
         # low-balance threshold (checked under the wallet lock by every deduction) and an
         # endpoint takes every event, against organisations without a threshold. Side by
@@ -187,11 +191,12 @@ def bench(url: str) -> None:
         p99 = ""
         if p99_target is not None:
             p99 = f"{p99_ratio:.1f}× {'✓' if p99_ratio <= p99_target else '✗'}"
+        mark = "" if ok is None else (" ✓" if ok else " ✗")
         rows.append(
             f"| {name} | {result.throughput:,.0f} | {result.percentile(0.5):.1f} | "
             f"{result.percentile(0.99):.1f} | {against_name} | {against.throughput:,.0f} | "
             f"{against.percentile(0.5):.1f} | {against.percentile(0.99):.1f} | "
-            f"{ratio:.2f} {'✓' if ok else '✗'} | {p99} | {target} |"
+            f"{ratio:.2f}{mark} | {p99} | {target} |"
         )
 
     spread_ratio = single_spread.throughput / ceiling_spread.throughput
@@ -221,6 +226,21 @@ def bench(url: str) -> None:
         p99_target=3,
         target="≥ 0.45 of ceiling; p99 ≤ 3×",
     )
+    for name, result in (
+        ("holds, 1,000 orgs: create", hold_create),
+        ("holds, 1,000 orgs: capture", hold_capture),
+        ("holds, 1,000 orgs: void", hold_void),
+    ):
+        ratio = result.throughput / single_spread.throughput
+        row(
+            name,
+            result,
+            "deductions, 1,000 orgs",
+            single_spread,
+            ratio=ratio,
+            ok=None,
+            target="(for comparison)",
+        )
     row(
         "deductions, 1,000 orgs, outbox on (side by side)",
         outbox_on,
@@ -268,7 +288,17 @@ def bench(url: str) -> None:
     )
     errors = sum(
         count
-        for result in (single_spread, single_hot, batch_spread, batch_hot, outbox_on, outbox_off)
+        for result in (
+            single_spread,
+            single_hot,
+            batch_spread,
+            batch_hot,
+            hold_create,
+            hold_capture,
+            hold_void,
+            outbox_on,
+            outbox_off,
+        )
         for status, count in result.statuses.items()
         if status >= 500
     )

@@ -27,6 +27,7 @@ class LotView:
 class Balance:
     currency: str
     available: int
+    reserved: int
     held: int
     lots: list[LotView]
 
@@ -35,7 +36,8 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
     """What the organisation can spend now, what is held, and the lots behind it.
 
     `available` counts only unexpired lots: credit past its expiry is not spendable,
-    even before `expire-lots` has moved it out of the wallet.
+    even before `expire-lots` has moved it out of the wallet. Likewise `reserved`
+    counts only holds not past their expiry.
     """
     result = read_balance(org_id=org_id, currency=currency)
     db.session.rollback()
@@ -62,11 +64,20 @@ def read_balance(*, org_id: uuid.UUID, currency: str) -> Balance:
         {"org_id": org_id, "currency": currency},
     ).all()
     now = clock.now()
+    reserved = db.session.execute(
+        text(
+            "SELECT coalesce(sum(amount - captured - released), 0) FROM holds "
+            "WHERE org_id = :org_id AND currency = :currency AND status = 'active' "
+            "AND expires_at > :now"
+        ),
+        {"org_id": org_id, "currency": currency, "now": now},
+    ).scalar_one()
     lots = [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
     lots = [lot for lot in lots if not is_expired(lot, now)]
     return Balance(
         currency=currency,
         available=sum(lot.remaining for lot in lots),
+        reserved=int(reserved),
         held=wallets.get("held", 0),
         lots=[  # LotBalance takes any id; these came from the lots table, so UUIDs
             LotView(cast(uuid.UUID, lot.id), lot.kind, lot.remaining, lot.expires_at)
