@@ -144,10 +144,14 @@ _ENTRIES = text(
     LEFT JOIN LATERAL (
         SELECT p2.balance_after
         FROM postings p2 JOIN ledger_accounts a2 ON a2.id = p2.account_id
-        WHERE a2.org_id = e.org_id AND a2.currency = e.currency AND a2.kind = 'available'
+        -- Inside the subquery, the condition gates it: only an entry that does not
+        -- touch the available wallet looks back (an ON condition would not stop the
+        -- scan, which for a tenant with a long history reads far back).
+        WHERE p.balance_after IS NULL
+          AND a2.org_id = e.org_id AND a2.currency = e.currency AND a2.kind = 'available'
           AND p2.entry_id < e.id
         ORDER BY p2.id DESC LIMIT 1
-    ) prior ON p.balance_after IS NULL
+    ) prior ON true
     WHERE e.id = ANY(ARRAY(
         SELECT id FROM journal_entries
         WHERE org_id = :org_id AND id < :before
