@@ -1,0 +1,87 @@
+"""Browser tests: the app on a real local HTTP server, driven by Debian's headless chromium.
+
+One browser serves the whole session; each test gets a fresh context (no cookies) and page.
+The live app is its own `create_app` on the session's test database, so its settings
+(`PUBLIC_BASE_URL`, the OpenID provider) can point at this server and at local fakes.
+"""
+
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from config import TestConfig
+from ledger import create_app
+from ledger.extensions import db
+from tests.fakes.oidc import FakeOidc
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def oidc_provider():
+    provider = FakeOidc(client_id="ledger-console", client_secret="console-secret").start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture(scope="session")
+def live_app(app, database_url, oidc_provider):
+    """The service on a free loopback port; `live_app.config["PUBLIC_BASE_URL"]` is its address."""
+
+    class LiveConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        OIDC_ISSUER = oidc_provider.issuer
+        OIDC_CLIENT_ID = oidc_provider.client_id
+        OIDC_CLIENT_SECRET = oidc_provider.client_secret
+
+    live = create_app(LiveConfig)
+    server = make_server("127.0.0.1", 0, live, threaded=True)
+    live.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield live
+    server.shutdown()
+    thread.join(timeout=10)
+    with live.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_app):
+    return live_app.config["PUBLIC_BASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("the browser tests need Debian's chromium (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return page
