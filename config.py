@@ -16,6 +16,7 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 
 class Config:
+    LEDGER_ENV = _env("LEDGER_ENV", "development")
     # None means: start the embedded PostgreSQL kept under instance/.
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {
@@ -55,13 +56,29 @@ class Config:
     GATEWAY_TIMEOUT_SECONDS = float(_env("GATEWAY_TIMEOUT_SECONDS", "10"))
     REFUND_WINDOW_DAYS = int(_env("REFUND_WINDOW_DAYS", "7"))
 
+    # Pages (/console/, /portal/): links printed or sent start with PUBLIC_BASE_URL.
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", f"http://127.0.0.1:{_env('PORT', '5000')}")
+    OIDC_ISSUER = _env("OIDC_ISSUER")
+    OIDC_CLIENT_ID = _env("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = _env("OIDC_CLIENT_SECRET")
+    PORTONE_BROWSER_SDK_URL = _env(
+        "PORTONE_BROWSER_SDK_URL", "https://cdn.portone.io/v2/browser-sdk.js"
+    )
+    # Signs the short-lived cookie that carries an OpenID sign-in's state, nonce and PKCE
+    # verifier between the redirect and the callback.
+    SECRET_KEY = _env("SECRET_KEY", "dev-insecure-secret-key-change-me")
+    PAGES_COOKIE_SECURE = _env("LEDGER_ENV", "development") == "production"
+    SESSION_COOKIE_SECURE = PAGES_COOKIE_SECURE
+    SESSION_COOKIE_SAMESITE = "Lax"
+
     API_TITLE = "Prepaid credit ledger"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    # Swagger UI's files come from the swagger-ui-bundle package, served by us: no CDN.
+    OPENAPI_SWAGGER_UI_URL = "/docs/static/"
     JSON_SORT_KEYS = False
 
 

@@ -11,7 +11,10 @@ from flask.cli import AppGroup
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
+from ledger.pages.cli import console_link_command
+
 ledger_cli = AppGroup("ledger", help="Ledger maintenance and development tools.")
+ledger_cli.add_command(console_link_command)
 
 
 def mint_token(

@@ -9,6 +9,7 @@ from ledger.api import (
     credits,
     health,
     organizations,
+    portal_sessions,
     refunds,
     topups,
     webhooks,
@@ -16,7 +17,16 @@ from ledger.api import (
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    for module in (organizations, credits, topups, refunds, api_keys, admin, webhooks):
+    for module in (
+        organizations,
+        credits,
+        topups,
+        refunds,
+        api_keys,
+        admin,
+        webhooks,
+        portal_sessions,
+    ):
         api.register_blueprint(module.blp)
     api.register_blueprint(refunds.admin_blp)
     app.register_blueprint(health.blp)

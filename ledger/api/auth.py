@@ -53,6 +53,11 @@ RIGHTS: dict[str, dict[str, frozenset[str]]] = {
         "scopes": frozenset(),
         "platform": frozenset({"operator"}),
     },
+    "open_portal": {
+        "org_roles": frozenset({"owner", "admin"}),
+        "scopes": frozenset(),
+        "platform": frozenset({"operator", "service"}),
+    },
     "manage_keys": {
         "org_roles": frozenset({"owner", "admin"}),
         "scopes": frozenset(),

@@ -16,6 +16,7 @@ from config import TestConfig
 from ledger import create_app
 from ledger.extensions import db
 from tests.fakes.oidc import FakeOidc
+from tests.helpers import Caller
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -85,3 +86,36 @@ def page(context):
     page = context.new_page()
     page.set_default_timeout(10_000)
     return page
+
+
+@pytest.fixture
+def live_caller(live_app):
+    """Callers of the live app's API (its links start with the live server's address)."""
+    return Caller(live_app)
+
+
+@pytest.fixture
+def console_link(live_app):
+    """Makes console sign-in links the way an operator would: `flask ledger console-link`."""
+
+    def make() -> str:
+        result = live_app.test_cli_runner().invoke(args=["ledger", "console-link"])
+        assert result.exit_code == 0, result.output
+        return result.output.strip().splitlines()[-1]
+
+    return make
+
+
+@pytest.fixture
+def operator_page(page, console_link):
+    """A page signed in to the console."""
+    page.goto(console_link())
+    return page
+
+
+def portal_link(caller, org, **body) -> str:
+    r = caller.client.post(
+        f"/v1/orgs/{org.id}/portal-sessions", json=body, headers=caller.user(org, "owner")
+    )
+    assert r.status_code == 201, r.json
+    return r.json["url"]
