@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos clean
+.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos clean screenshots
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: migrate
 
 test: install
 	$(BIN)/pytest
+
+# The README's pictures of the console and the portal (docs/*.png), from headless chromium.
+screenshots: install
+	$(BIN)/pytest -m screenshots tests/pages
 
 # 16 clients against gunicorn vs the ceiling of the same SQL; writes bench/results/latest.md.
 bench: install
