@@ -23,7 +23,8 @@ class PageSession(CreatedAt, Base):
         CheckConstraint("kind IN ('operator', 'portal')", name="kind"),
         # Portal sign-ins belong to one organisation with a role; operators' to none.
         CheckConstraint(
-            "(kind = 'portal' AND org_id IS NOT NULL AND org_role IN ('admin', 'viewer'))"
+            "(kind = 'portal' AND org_id IS NOT NULL AND org_role IS NOT NULL"
+            " AND org_role IN ('admin', 'viewer'))"
             " OR (kind = 'operator' AND org_id IS NULL AND org_role IS NULL)",
             name="org_matches_kind",
         ),

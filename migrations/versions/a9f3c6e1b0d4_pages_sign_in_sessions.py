@@ -35,7 +35,8 @@ def upgrade():
         ),
         sa.CheckConstraint("kind IN ('operator', 'portal')", name=op.f("ck_page_sessions_kind")),
         sa.CheckConstraint(
-            "(kind = 'portal' AND org_id IS NOT NULL AND org_role IN ('admin', 'viewer'))"
+            "(kind = 'portal' AND org_id IS NOT NULL AND org_role IS NOT NULL"
+            " AND org_role IN ('admin', 'viewer'))"
             " OR (kind = 'operator' AND org_id IS NULL AND org_role IS NULL)",
             name=op.f("ck_page_sessions_org_matches_kind"),
         ),
