@@ -5,7 +5,7 @@ then renders a template that extends "base.html". POST forms include
 `{{ csrf_field() }}`.
 """
 
-from flask import g, make_response, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 
 from ledger.api.auth import require_operator
 from ledger.pages import guard, oidc
@@ -53,6 +53,5 @@ def oidc_callback():
 
 @bp.post("/sign-out")
 def sign_out():
-    page_sessions.end_session(token=guard.session_token("operator"))
-    g.page_session = None
-    return guard.forget(make_response(redirect(url_for("console.sign_in"))), "operator")
+    guard.end("operator")
+    return redirect(url_for("console.sign_in"))

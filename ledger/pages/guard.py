@@ -13,14 +13,30 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    after_this_request,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from ledger.api.auth import Principal
 from ledger.errors import LedgerError
 from ledger.pages import i18n
-from ledger.services.page_sessions import SESSION_LIFETIME, Session, StartedSession, find_session
+from ledger.services.page_sessions import (
+    SESSION_LIFETIME,
+    Session,
+    StartedSession,
+    end_session,
+    find_session,
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
@@ -102,14 +118,16 @@ def start(response: Response, started: StartedSession) -> Response:
     return response
 
 
-def forget(response: Response, kind: str) -> Response:
+def end(kind: str) -> None:
+    """Sign out: end this request's session for good; the response drops its cookie."""
     cookie = COOKIES[kind]
-    response.delete_cookie(cookie.name, path=cookie.path)
-    return response
+    end_session(token=request.cookies.get(cookie.name, ""))
+    g.page_session = None
 
-
-def session_token(kind: str) -> str | None:
-    return request.cookies.get(COOKIES[kind].name)
+    @after_this_request
+    def drop_cookie(response: Response) -> Response:
+        response.delete_cookie(cookie.name, path=cookie.path)
+        return response
 
 
 def render_error(error: Exception) -> tuple[str, int]:

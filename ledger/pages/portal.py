@@ -7,7 +7,7 @@ and one service function, then renders a template that extends "base.html".
 
 import uuid
 
-from flask import g, make_response, redirect, render_template, url_for
+from flask import g, redirect, render_template, url_for
 
 from ledger.api.auth import org_access
 from ledger.pages import guard
@@ -46,7 +46,5 @@ def redeem_link(token: str):
 @bp.post("/sign-out")
 def sign_out():
     return_url = g.page_session.return_url
-    page_sessions.end_session(token=guard.session_token("portal"))
-    g.page_session = None
-    response = make_response(render_template("portal/signed_out.html", return_url=return_url))
-    return guard.forget(response, "portal")
+    guard.end("portal")
+    return render_template("portal/signed_out.html", return_url=return_url)

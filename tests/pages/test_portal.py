@@ -41,4 +41,6 @@ def test_signing_out_of_the_portal_ends_the_session(page, live_caller, base_url)
 
     page.get_by_role("button", name="Sign out").click()
     assert page.locator("h1").inner_text() == "Signed out"
+    assert page.get_by_role("button", name="Sign out").count() == 0
+    assert not [c for c in page.context.cookies() if c["name"] == "ledger_portal"]
     assert page.goto(f"{base_url}/portal/{org.id}/").status == 401
