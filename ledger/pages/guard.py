@@ -39,6 +39,22 @@ from ledger.services.page_sessions import (
 )
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Pages load nothing from elsewhere and run no inline script; a page that must (PortOne's
+# browser SDK) adds that one source here, not a wildcard.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "; ".join(f"{k} {v}" for k, v in CONTENT_SECURITY_POLICY.items()),
+    "X-Content-Type-Options": "nosniff",
+    # Sign-in links carry their secret in the path: never send it to another site.
+    "Referrer-Policy": "same-origin",
+}
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -97,6 +113,7 @@ def page_blueprint(name: str, kind: str) -> Blueprint:
         return None
 
     bp.after_request(i18n.remember_choice)
+    bp.after_request(_add_security_headers)
     bp.register_error_handler(LedgerError, render_error)
     bp.register_error_handler(HTTPException, render_error)
     return bp
@@ -137,6 +154,11 @@ def render_error(error: Exception) -> tuple[str, int]:
         assert isinstance(error, HTTPException)  # noqa: S101 - registered only for these
         status, message = error.code or 500, error.description or ""
     return render_template("error.html", status=status, message=message), status
+
+
+def _add_security_headers(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 def _principal(session: Session) -> Principal:

@@ -7,8 +7,9 @@ def test_a_console_link_signs_in_once(page, browser, console_link, base_url):
     link = console_link()
     assert link.startswith(f"{base_url}/console/sign-in/")
 
-    page.goto(link)
+    landing = page.goto(link)
     assert page.url == f"{base_url}/console/"
+    assert "default-src 'self'" in landing.headers["content-security-policy"]
     assert page.locator("h1").inner_text() == "Refund queue"
     cookie = next(c for c in page.context.cookies() if c["name"] == "ledger_console")
     assert cookie["httpOnly"] is True
@@ -74,5 +75,14 @@ def test_a_console_post_without_the_csrf_token_is_refused(operator_page, base_ur
 
     operator_page.get_by_role("button", name="Sign out").click()
     operator_page.wait_for_url(f"{base_url}/console/sign-in")
+    operator_page.goto(f"{base_url}/console/")
+    assert operator_page.url == f"{base_url}/console/sign-in"
+
+
+def test_htmx_requests_carry_the_csrf_token(operator_page, base_url):
+    operator_page.wait_for_function("window.htmx !== undefined")
+    with operator_page.expect_response(lambda r: r.url.endswith("/console/sign-out")) as answer:
+        operator_page.evaluate("htmx.ajax('POST', '/console/sign-out', {target: 'main'})")
+    assert answer.value.status == 302
     operator_page.goto(f"{base_url}/console/")
     assert operator_page.url == f"{base_url}/console/sign-in"
