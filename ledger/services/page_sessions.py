@@ -68,6 +68,7 @@ def create_sign_in_link(
     token = secrets.token_urlsafe(32)
     expires_at = clock.now() + LINK_LIFETIME
     with atomic():
+        _forget_ended()
         db.session.add(
             PageSession(
                 kind=kind,
@@ -124,6 +125,7 @@ def start_session(*, kind: str, subject: str) -> StartedSession:
         expires_at=now + SESSION_LIFETIME[kind],
     )
     with atomic():
+        _forget_ended()
         db.session.add(row)
         db.session.flush()
         return StartedSession(token=session_token, session=_view(row))
@@ -147,6 +149,17 @@ def end_session(*, token: str) -> None:
     """Sign out: the session is gone for good."""
     with atomic():
         db.session.execute(delete(PageSession).where(PageSession.session_hash == _hash(token)))
+
+
+def _forget_ended() -> None:
+    """Drop sessions that ended and links never used: each new sign-in sweeps a little."""
+    now = clock.now()
+    db.session.execute(
+        delete(PageSession).where(
+            (PageSession.expires_at < now)
+            | (PageSession.session_hash.is_(None) & (PageSession.link_expires_at < now))
+        )
+    )
 
 
 def _hash(secret: str) -> str:

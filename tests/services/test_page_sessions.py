@@ -4,8 +4,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from ledger import clock
+from ledger.extensions import db
+from ledger.models import PageSession
 from ledger.services import page_sessions
 from ledger.services.page_sessions import SignInLinkInvalid
 
@@ -61,3 +64,18 @@ def test_two_browsers_racing_for_one_link_get_one_session(app, run_threads):
 
     results = run_threads(8, redeem)
     assert len([r for r in results if r is not None]) == 1
+
+
+def test_ended_sessions_and_unused_links_are_swept_by_the_next_sign_in(app_ctx):
+    _link()  # never used
+    started = page_sessions.redeem_sign_in_link(kind="operator", token=_link().token)
+    clock.pin(started.session.expires_at + timedelta(seconds=1))
+    _link()
+    now = clock.now()
+    ended = db.session.scalar(
+        select(func.count()).where(
+            (PageSession.expires_at < now)
+            | (PageSession.session_hash.is_(None) & (PageSession.link_expires_at < now))
+        )
+    )
+    assert ended == 0
