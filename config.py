@@ -67,7 +67,7 @@ class Config:
     # Signs the short-lived cookie that carries an OpenID sign-in's state, nonce and PKCE
     # verifier between the redirect and the callback.
     SECRET_KEY = _env("SECRET_KEY", "dev-insecure-secret-key-change-me")
-    PAGES_COOKIE_SECURE = _env("LEDGER_ENV", "development") == "production"
+    PAGES_COOKIE_SECURE = LEDGER_ENV == "production"
     SESSION_COOKIE_SECURE = PAGES_COOKIE_SECURE
     SESSION_COOKIE_SAMESITE = "Lax"
 
