@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos clean screenshots
+.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,7 @@ test: install
 	$(BIN)/pytest
 
 # The README's pictures of the console and the portal (docs/*.png), from headless chromium.
+.PHONY: screenshots
 screenshots: install
 	$(BIN)/pytest -m screenshots tests/pages
 

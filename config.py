@@ -53,9 +53,6 @@ class Config:
     # Set under gunicorn: each worker writes its metrics there, and /metrics adds them up.
     PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
 
-    GATEWAY_TIMEOUT_SECONDS = float(_env("GATEWAY_TIMEOUT_SECONDS", "10"))
-    REFUND_WINDOW_DAYS = int(_env("REFUND_WINDOW_DAYS", "7"))
-
     # Pages (/console/, /portal/): links printed or sent start with PUBLIC_BASE_URL.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", f"http://127.0.0.1:{_env('PORT', '5000')}")
     OIDC_ISSUER = _env("OIDC_ISSUER")
@@ -70,6 +67,9 @@ class Config:
     PAGES_COOKIE_SECURE = LEDGER_ENV == "production"
     SESSION_COOKIE_SECURE = PAGES_COOKIE_SECURE
     SESSION_COOKIE_SAMESITE = "Lax"
+
+    GATEWAY_TIMEOUT_SECONDS = float(_env("GATEWAY_TIMEOUT_SECONDS", "10"))
+    REFUND_WINDOW_DAYS = int(_env("REFUND_WINDOW_DAYS", "7"))
 
     API_TITLE = "Prepaid credit ledger"
     API_VERSION = "v1"
