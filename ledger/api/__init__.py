@@ -17,8 +17,8 @@ from ledger.api import (
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    api.register_blueprint(portal_sessions.blp)
     for module in (organizations, credits, topups, refunds, api_keys, admin, webhooks):
         api.register_blueprint(module.blp)
     api.register_blueprint(refunds.admin_blp)
     app.register_blueprint(health.blp)
+    api.register_blueprint(portal_sessions.blp)

@@ -53,15 +53,15 @@ RIGHTS: dict[str, dict[str, frozenset[str]]] = {
         "scopes": frozenset(),
         "platform": frozenset({"operator"}),
     },
-    "open_portal": {
-        "org_roles": frozenset({"owner", "admin"}),
-        "scopes": frozenset(),
-        "platform": frozenset({"operator", "service"}),
-    },
     "manage_keys": {
         "org_roles": frozenset({"owner", "admin"}),
         "scopes": frozenset(),
         "platform": frozenset(),
+    },
+    "open_portal": {
+        "org_roles": frozenset({"owner", "admin"}),
+        "scopes": frozenset(),
+        "platform": frozenset({"operator", "service"}),
     },
 }
 
