@@ -8,7 +8,6 @@ from ledger.api.observability import register_observability
 from ledger.api.request_id import register_request_id
 from ledger.cli import ledger_cli
 from ledger.extensions import api, db, migrate
-from ledger.pages import register_pages
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -20,7 +19,6 @@ def create_app(config: object | None = None) -> Flask:
     register_observability(app)
     register_blueprints(app, api)
     register_error_handlers(app)
-    register_pages(app)
     app.cli.add_command(ledger_cli)
     return app
 

@@ -14,6 +14,7 @@ from ledger.api import (
     topups,
     webhooks,
 )
+from ledger.pages import register_pages
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
@@ -22,3 +23,4 @@ def register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(refunds.admin_blp)
     app.register_blueprint(health.blp)
     api.register_blueprint(portal_sessions.blp)
+    register_pages(app)  # /console/, /portal/ and /docs' files
