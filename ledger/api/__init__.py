@@ -14,7 +14,6 @@ from ledger.api import (
     topups,
     webhooks,
 )
-from ledger.pages import register_pages
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
@@ -23,4 +22,8 @@ def register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(refunds.admin_blp)
     app.register_blueprint(health.blp)
     api.register_blueprint(portal_sessions.blp)
-    register_pages(app)  # /console/, /portal/ and /docs' files
+    # The pages (/console/, /portal/, /docs' files) build on the API's auth, so they are
+    # imported once the API is.
+    from ledger.pages import register_pages
+
+    register_pages(app)
