@@ -133,16 +133,15 @@ def start_session(*, kind: str, subject: str) -> StartedSession:
 
 def find_session(*, kind: str, token: str) -> Session | None:
     """The live session behind a cookie's value, or None."""
-    row = db.session.scalar(
-        select(PageSession).where(
-            PageSession.session_hash == _hash(token),
-            PageSession.kind == kind,
-            PageSession.expires_at > clock.now(),
+    with atomic():
+        row = db.session.scalar(
+            select(PageSession).where(
+                PageSession.session_hash == _hash(token),
+                PageSession.kind == kind,
+                PageSession.expires_at > clock.now(),
+            )
         )
-    )
-    session = None if row is None else _view(row)
-    db.session.rollback()
-    return session
+        return None if row is None else _view(row)
 
 
 def end_session(*, token: str) -> None:

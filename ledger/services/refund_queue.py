@@ -16,6 +16,7 @@ from sqlalchemy import text
 from ledger import clock
 from ledger.domain.refunds import OPEN, window_closes_at
 from ledger.extensions import db
+from ledger.services.transaction import atomic
 
 _QUEUE = text(
     """
@@ -56,8 +57,8 @@ class QueuedRefund:
 
 def refund_queue(*, limit: int = 100) -> list[QueuedRefund]:
     """Refund requests of every organisation, pending first (operators)."""
-    rows = db.session.execute(_QUEUE, {"limit": limit}).all()
-    db.session.rollback()
+    with atomic():
+        rows = db.session.execute(_QUEUE, {"limit": limit}).all()
     window = timedelta(days=current_app.config["REFUND_WINDOW_DAYS"])
     return [_queued(row, window, clock.now()) for row in rows]
 
