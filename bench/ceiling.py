@@ -4,7 +4,7 @@ threads (no HTTP, no Flask, no ORM), each with its own connection.
 Per deduction, as `services/deductions.deduct` does: claim the order_id, lock the
 available wallet, read its open lots, post the entry (one statement), record the key,
 commit. The statements and the posting's parameters are the service's own
-(`posting.plan_statement`), compiled for psycopg.
+(`engine.plan_statement`), compiled for psycopg.
 """
 
 import threading
@@ -17,11 +17,11 @@ from sqlalchemy.engine import make_url
 
 from bench.load import Result
 from ledger import clock
+from ledger.book import engine, idempotency, lots, transaction
+from ledger.book.transaction import Wallet
 from ledger.domain import lots as lot_rules
 from ledger.domain.entries import EntryDraft, LotMovement, transfer
 from ledger.domain.lots import LotBalance
-from ledger.services import idempotency, lots, posting, transaction
-from ledger.services.transaction import Wallet
 
 _dialect = psycopg_dialect.dialect()
 CLAIM, LOCK, OPEN_LOTS, POST, RECORD = (
@@ -30,7 +30,7 @@ CLAIM, LOCK, OPEN_LOTS, POST, RECORD = (
         idempotency._INSERT,
         transaction._LOCK,
         lots._OPEN_LOTS,
-        posting._POST,
+        engine._POST,
         idempotency._RECORD,
     )
 )
@@ -70,7 +70,7 @@ def deduct(conn: psycopg.Connection, org_id, revenue_id: int, order_id: str, amo
                 LotMovement(lot_id, -taken_amount) for lot_id, taken_amount in taken
             ),
         )
-        plan = posting.plan_statement(
+        plan = engine.plan_statement(
             [draft], {wallet_id: Wallet(wallet_id, "available", "KRW", balance)}
         )
         entry_id = conn.execute(POST, plan.params).fetchone()[1]

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from bench import seed
 from bench.ceiling import conninfo
 from config import Config
-from ledger import create_app
+from ledger.app import create_app
 from ledger.cli import mint_token
 from ledger.extensions import db
 from tests.database import create_database, drop_database
@@ -238,7 +238,6 @@ def _check(app, url: str, orgs: list[str], operations: list[Operation]) -> list[
                 text("SELECT org_id::text, balance FROM ledger_accounts WHERE kind = 'available'")
             ).all()
         )
-        db.session.rollback()
     seen = set()
     for row in written:
         key = (row.org_id, row.kind, row.order_id)

@@ -18,12 +18,12 @@ from sqlalchemy import text
 
 from bench import ceiling, load, seed
 from config import Config
-from ledger import create_app
+from ledger.app import create_app
+from ledger.book import REVENUE, platform_account, unit_of_work
+from ledger.book.reports import encode_cursor
+from ledger.book.verify import run_checks
 from ledger.cli import mint_token
 from ledger.extensions import db
-from ledger.services.accounts import REVENUE, platform_account
-from ledger.services.reports import encode_cursor
-from ledger.services.verify import run_checks
 from tests.database import create_database, drop_database
 from tests.server import Gunicorn, migrate
 
@@ -56,8 +56,8 @@ def bench(url: str) -> None:
         empty = seed.funded_org(1)
         history = seed.org_with_history(1_000_000)
         deep_cursor = _cursor_at_depth(history, pages=1000, limit=50)
-        revenue = platform_account(REVENUE, "KRW")
-        db.session.commit()
+        with unit_of_work():
+            revenue = platform_account(REVENUE, "KRW")
         print(f"seeded in {time.monotonic() - started:.0f}s", flush=True)
         token = mint_token(app.config, sub="bench", roles=["service"], ttl_seconds=3600)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}

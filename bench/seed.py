@@ -1,12 +1,20 @@
 """Bench data: organisations with credit (through the services, as money always enters),
-and one organisation with 1,000,000 postings written in one INSERT ... SELECT."""
+and one organisation with 1,000,000 postings written by the posting engine."""
 
 import uuid
 
 from sqlalchemy import text
 
+from ledger.book import (
+    REVENUE,
+    EntryDraft,
+    lock_wallets,
+    platform_account,
+    post_entries,
+    transfer,
+    unit_of_work,
+)
 from ledger.extensions import db
-from ledger.services.accounts import REVENUE, platform_account
 from ledger.services.grants import grant_credit
 from ledger.services.organizations import create_organization
 
@@ -24,42 +32,41 @@ def funded_org(amount: int) -> uuid.UUID:
     return org.id
 
 
-# Pairs of deduction (-1) and reversal (+1) between the wallet and revenue: every entry
-# balances, the wallet ends where it started (its lot is untouched), so verify passes.
-_MILLION_POSTINGS = text(
-    """
-    WITH wallet AS (
-        SELECT id, balance FROM ledger_accounts
-        WHERE org_id = :org_id AND currency = 'KRW' AND kind = 'available'
-    ), entries AS (
-        INSERT INTO journal_entries (org_id, kind, currency, order_id, description)
-        SELECT :org_id, CASE WHEN g % 2 = 1 THEN 'deduction' ELSE 'reversal' END, 'KRW',
-               'seed-' || g, 'bench history'
-        FROM generate_series(1, :entries) AS g
-        ORDER BY g
-        RETURNING id, kind
-    )
-    INSERT INTO postings (entry_id, account_id, currency, amount, balance_after)
-    SELECT e.id, p.account_id, 'KRW', p.amount, p.balance_after
-    FROM entries e, wallet w, LATERAL (VALUES
-        (w.id, CASE WHEN e.kind = 'deduction' THEN -1 ELSE 1 END,
-         CASE WHEN e.kind = 'deduction' THEN w.balance - 1 ELSE w.balance END),
-        (CAST(:revenue AS bigint), CASE WHEN e.kind = 'deduction' THEN 1 ELSE -1 END, NULL)
-    ) AS p(account_id, amount, balance_after)
-    """
-)
+# Pairs of deduction (-1) and reversal (+1) between the wallet and revenue, posted by the
+# engine: every entry balances, the wallet ends where it started (its lot is untouched),
+# so verify passes.
+_CHUNK = 10_000
 
 
 def org_with_history(postings: int) -> uuid.UUID:
     """An organisation whose journal holds `postings` postings (two per entry)."""
     org_id = funded_org(1000)
-    revenue = platform_account(REVENUE, "KRW")
-    db.session.execute(
-        _MILLION_POSTINGS, {"org_id": org_id, "entries": postings // 2, "revenue": revenue}
-    )
-    db.session.commit()
+    with unit_of_work():
+        wallet = lock_wallets(org_id, "KRW")["available"]
+        revenue = platform_account(REVENUE, "KRW")
+        entries = postings // 2
+        for start in range(1, entries + 1, _CHUNK):
+            numbers = range(start, min(start + _CHUNK, entries + 1))
+            post_entries([_history_entry(org_id, wallet.id, revenue, g) for g in numbers], [wallet])
     # What autovacuum does to a table after a bulk insert: statistics and the visibility
     # map (which index-only scans rely on). VACUUM cannot run inside a transaction.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM (ANALYZE) journal_entries, postings"))
     return org_id
+
+
+def _history_entry(org_id: uuid.UUID, wallet: int, revenue: int, number: int) -> EntryDraft:
+    deduction = number % 2 == 1
+    return EntryDraft(
+        kind="deduction" if deduction else "reversal",
+        org_id=org_id,
+        currency="KRW",
+        postings=transfer(
+            source=wallet if deduction else revenue,
+            destination=revenue if deduction else wallet,
+            currency="KRW",
+            amount=1,
+        ),
+        order_id=f"seed-{number}",
+        description="bench history",
+    )

@@ -71,7 +71,7 @@ def token_command(org_id, role, operator, service, sub, ttl):
 @ledger_cli.command("verify")
 def verify_command():
     """Check the ledger's invariants; exit 1 and list what is wrong otherwise."""
-    from ledger.services.verify import run_checks
+    from ledger.book.verify import run_checks
 
     findings = run_checks()
     for finding in findings:
@@ -84,7 +84,7 @@ def verify_command():
 @ledger_cli.command("expire-lots")
 def expire_lots_command():
     """Move what is left of expired lots out of wallets into breakage."""
-    from ledger.services.lots import expire_lots
+    from ledger.book.lots import expire_lots
 
     result = expire_lots()
     click.echo(f"expired {result.lots_expired} lots: {result.amount_expired}")

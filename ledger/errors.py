@@ -140,17 +140,40 @@ class NotRefundable(LedgerError):
     message = "this top-up cannot be refunded"
 
 
-class GatewayUnavailable(LedgerError):
-    """The payment gateway did not answer, or answered with a server error."""
+class GatewayError(LedgerError):
+    """The payment gateway refused the request definitively.
 
-    code = "gateway_unavailable"
-    http_status = 502
-    message = "the payment gateway did not answer"
-
-
-class GatewayRejected(LedgerError):
-    """The payment gateway refused the request definitively."""
+    Raised by the gateway adapters (`ledger/gateways/`) with the gateway's own code and
+    HTTP status; a caller it reaches gets 502 `gateway_error`.
+    """
 
     code = "gateway_error"
     http_status = 502
     message = "the payment gateway refused the request"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        gateway_code: str | None = None,
+        gateway_status: int | None = None,
+    ) -> None:
+        super().__init__(message, **self._details(gateway_code))
+        self.gateway_code = gateway_code
+        self.gateway_status = gateway_status
+
+    @staticmethod
+    def _details(gateway_code: str | None) -> dict[str, Any]:
+        return {"gateway_code": gateway_code}
+
+
+class GatewayUnavailable(GatewayError):
+    """No usable answer from the gateway (a timeout, a connection error, a 5xx): the
+    outcome is unknown, so asking again with the same key is safe."""
+
+    code = "gateway_unavailable"
+    message = "the payment gateway did not answer"
+
+    @staticmethod
+    def _details(gateway_code: str | None) -> dict[str, Any]:
+        return {}

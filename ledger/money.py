@@ -4,8 +4,6 @@ The exponent table says how many decimals a currency has; the ledger itself neve
 converts, it stores and moves minor units (KRW: won, USD: cents) as given.
 """
 
-from dataclasses import dataclass
-
 # Minor-unit exponents of the currencies the service serves.
 CURRENCY_EXPONENTS = {"KRW": 0, "USD": 2}
 
@@ -30,13 +28,3 @@ def validate_amount(amount: object) -> int:
     if not MIN_AMOUNT <= amount <= MAX_AMOUNT:
         raise MoneyError(f"amount must be between {MIN_AMOUNT} and {MAX_AMOUNT}")
     return amount
-
-
-@dataclass(frozen=True)
-class Money:
-    amount: int
-    currency: str
-
-    def __post_init__(self) -> None:
-        validate_amount(self.amount)
-        validate_currency(self.currency)

@@ -8,10 +8,11 @@ import flask_migrate
 import pytest
 
 from config import TestConfig
-from ledger import clock, create_app
+from ledger import clock
+from ledger.app import create_app
+from ledger.book.accounts import forget_cached_accounts
+from ledger.book.verify import run_checks
 from ledger.extensions import db
-from ledger.services.accounts import forget_cached_accounts
-from ledger.services.verify import run_checks
 from tests.database import create_database, drop_database
 from tests.helpers import Caller
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import flask_migrate
 
 from config import Config
-from ledger import create_app
+from ledger.app import create_app
 from ledger.extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]

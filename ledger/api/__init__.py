@@ -14,6 +14,10 @@ from ledger.api import (
     topups,
     webhooks,
 )
+from ledger.api.errors import LedgerApi
+
+# Bound to the app in `create_app`; documents and renders errors in our envelope.
+api = LedgerApi()
 
 
 def register_blueprints(app: Flask, api: Api) -> None:

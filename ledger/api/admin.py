@@ -9,8 +9,9 @@ from ledger.api.auth import require_operator
 from ledger.api.credits import default_currency
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
-from ledger.api.schemas import GrantCreateSchema, GrantSchema, TrialBalanceSchema
-from ledger.services import grants, reports
+from ledger.api.schemas.admin import GrantCreateSchema, GrantSchema, TrialBalanceSchema
+from ledger.book import reports
+from ledger.services import grants
 
 blp = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Operators")
 blp.before_request(require_authentication)

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access
 from ledger.api.responses import document_errors, require_authentication
-from ledger.api.schemas import ApiKeyCreatedSchema, ApiKeyCreateSchema, ApiKeyListSchema
+from ledger.api.schemas.api_keys import ApiKeyCreatedSchema, ApiKeyCreateSchema, ApiKeyListSchema
 from ledger.services import organizations
 
 blp = Blueprint(

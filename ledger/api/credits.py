@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from ledger.api.auth import org_access
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
-from ledger.api.schemas import (
+from ledger.api.schemas.credits import (
     BalanceArgsSchema,
     BalanceSchema,
     DeductionBatchResultSchema,
@@ -20,7 +20,8 @@ from ledger.api.schemas import (
     ReversalCreateSchema,
     ReversalSchema,
 )
-from ledger.services import deductions, organizations, reports
+from ledger.book import reports
+from ledger.services import deductions, organizations
 
 blp = Blueprint("credits", __name__, url_prefix="/v1/orgs/<uuid:org_id>", description="Credit")
 blp.before_request(require_authentication)

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access, require_operator
 from ledger.api.responses import document_errors, require_authentication
-from ledger.api.schemas import OrganizationCreateSchema, OrganizationSchema
+from ledger.api.schemas.organizations import OrganizationCreateSchema, OrganizationSchema
 from ledger.services import organizations
 
 blp = Blueprint("organizations", __name__, url_prefix="/v1/orgs", description="Organisations")

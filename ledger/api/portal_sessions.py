@@ -8,11 +8,10 @@ import uuid
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from ledger.api.auth import org_access
 from ledger.api.responses import document_errors, require_authentication
-from ledger.api.schemas import InputSchema
+from ledger.api.schemas.portal_sessions import PortalSessionCreateSchema, PortalSessionSchema
 from ledger.pages.links import sign_in_url
 from ledger.services import page_sessions
 
@@ -23,21 +22,6 @@ blp = Blueprint(
     description="Portal sessions",
 )
 blp.before_request(require_authentication)
-
-
-class PortalSessionCreateSchema(InputSchema):
-    role = fields.String(validate=validate.OneOf(["admin", "viewer"]), load_default="admin")
-    return_url = fields.Url(
-        schemes={"http", "https"},
-        require_tld=False,
-        validate=validate.Length(max=2000),
-        metadata={"description": "where the portal's back link and sign-out lead"},
-    )
-
-
-class PortalSessionSchema(Schema):
-    url = fields.String(required=True, metadata={"description": "one use, valid 10 minutes"})
-    expires_at = fields.DateTime(required=True)
 
 
 @blp.route("")

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from ledger.api.auth import org_access, require_operator
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
-from ledger.api.schemas import (
+from ledger.api.schemas.refunds import (
     ExternalRefundListArgsSchema,
     ExternalRefundPageSchema,
     RefundApproveSchema,

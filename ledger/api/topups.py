@@ -9,7 +9,7 @@ from ledger.api.auth import org_access
 from ledger.api.credits import default_currency
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
-from ledger.api.schemas import (
+from ledger.api.schemas.topups import (
     TopupCreateSchema,
     TopupListArgsSchema,
     TopupPageSchema,

@@ -6,6 +6,7 @@ writes it. The database checks the same rule again at commit.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 class UnbalancedEntry(ValueError):
@@ -26,6 +27,17 @@ class LotMovement:
 
 
 @dataclass(frozen=True)
+class NewLot:
+    """A lot the entry creates, holding the credit it puts in the available wallet."""
+
+    lot_id: object
+    kind: str  # paid or bonus
+    amount: int
+    expires_at: datetime | None = None
+    topup_id: object = None
+
+
+@dataclass(frozen=True)
 class EntryDraft:
     kind: str
     currency: str
@@ -39,6 +51,7 @@ class EntryDraft:
     topup_id: object = None
     refund_request_id: object = None
     lot_movements: tuple[LotMovement, ...] = field(default=())
+    new_lots: tuple[NewLot, ...] = field(default=())
 
 
 def check_balanced(postings: tuple[PostingDraft, ...]) -> None:

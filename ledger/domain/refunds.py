@@ -26,10 +26,10 @@ whatever the order of webhooks and approve calls.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ledger.domain.states import StateMachine
 from ledger.errors import (
     AmountExceedsRefundable,
     CreditConsumed,
-    InvalidState,
     NotRefundable,
     RefundAlreadyPending,
     RefundWindowExpired,
@@ -58,19 +58,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 REFUNDABLE_TOPUP_STATES = frozenset({"paid", "partially_refunded"})
 
 
-def can_move(current: str, new: str) -> bool:
-    return new in TRANSITIONS[current]
-
-
-def move(current: str, new: str) -> str:
-    """The new status, if the transition is allowed.
-
-    Raises:
-        InvalidState: the request is not in a state that allows it.
-    """
-    if not can_move(current, new):
-        raise InvalidState(f"a {current} refund request cannot become {new}", status=current)
-    return new
+STATUS = StateMachine("refund request", TRANSITIONS)
+can_move = STATUS.can_move
+move = STATUS.move
 
 
 @dataclass(frozen=True)

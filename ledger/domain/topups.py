@@ -8,12 +8,13 @@ top-up `pending` and flags it for an operator.
 
 from dataclasses import dataclass
 
-from ledger.gateways.base import (
+from ledger.domain.payments import (
     PAYMENT_CANCELED,
     PAYMENT_FAILED,
     PAYMENT_PAID,
     GatewayPayment,
 )
+from ledger.domain.states import StateMachine
 
 PENDING = "pending"
 PAID = "paid"
@@ -33,8 +34,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def can_move(current: str, new: str) -> bool:
-    return new in TRANSITIONS[current]
+STATUS = StateMachine("top-up", TRANSITIONS)
+can_move = STATUS.can_move
+move = STATUS.move
 
 
 def status_after_refund(amount: int, refunded_amount: int) -> str:

@@ -23,22 +23,19 @@ import abc
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+# The payment record lives in the domain (the top-up rules read it); adapters use it as gw.*.
+from ledger.domain.payments import (  # noqa: F401
+    PAYMENT_CANCELED,
+    PAYMENT_FAILED,
+    PAYMENT_PAID,
+    PAYMENT_PENDING,
+    GatewayPayment,
+)
 
-class GatewayError(Exception):
-    """The gateway refused the request definitively."""
-
-    def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.http_status = http_status
-
-
-class GatewayUnavailable(GatewayError):
-    """No usable answer (timeout, connection error, 5xx): the outcome is unknown."""
+# One error tree for every path: the adapters raise ledger.errors' gateway errors.
+from ledger.errors import GatewayError, GatewayUnavailable  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -72,28 +69,6 @@ class CreatedPayment:
 class PaymentRef:
     payment_id: str | None
     checkout_id: str | None = None
-
-
-# Our words for a payment's state at the gateway.
-PAYMENT_PENDING = "pending"
-PAYMENT_PAID = "paid"
-PAYMENT_FAILED = "failed"
-PAYMENT_CANCELED = "canceled"
-
-
-@dataclass(frozen=True)
-class GatewayPayment:
-    id: str | None  # None while a checkout has no payment yet
-    status: str  # PAYMENT_*
-    amount: int
-    currency: str  # ISO 4217, upper case
-    gateway_status: str  # the gateway's own word, for operators
-    org_id: str | None = None  # what the gateway's record says it belongs to
-    topup_id: str | None = None
-    paid_at: datetime | None = None
-    refunded_amount: int = 0
-    failure_code: str | None = None
-    failure_message: str | None = None
 
 
 REFUND_SUCCEEDED = "succeeded"

@@ -27,7 +27,7 @@ Design overview
 Why `requests` and not `portone-server-sdk`: we use two endpoints, the SDK brings httpx
 and a generated model per payment state, and it hides the difference between "PortOne
 refused" and "no answer", which decides here between failing and retrying. Errors become
-`GatewayError(code=<PortOne's type>)`; timeouts, connection errors and 5xx become
+`GatewayError(gateway_code=<PortOne's type>)`; timeouts, connection errors and 5xx become
 `GatewayUnavailable`.
 """
 
@@ -154,7 +154,7 @@ class PortOneGateway(gw.PaymentGateway):
         try:
             answer = self._call("POST", f"{_payment_path(payment_id)}/cancel", json_body=body)
         except gw.GatewayError as e:
-            if e.code not in _ALREADY_APPLIED:
+            if e.gateway_code not in _ALREADY_APPLIED:
                 raise
             earlier = self._tagged_cancellation(payment_id, tag)
             if earlier is None:
@@ -181,7 +181,8 @@ class PortOneGateway(gw.PaymentGateway):
             if cancellation.get("id") == refund_id:
                 return _refund(payment_id, _field(payment, "currency"), cancellation)
         raise gw.GatewayError(
-            f"payment {payment_id} has no cancellation {refund_id}", code="CANCELLATION_NOT_FOUND"
+            f"payment {payment_id} has no cancellation {refund_id}",
+            gateway_code="CANCELLATION_NOT_FOUND",
         )
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> gw.GatewayEvent:
@@ -270,14 +271,14 @@ class PortOneGateway(gw.PaymentGateway):
         if status >= 500 or status in (408, 429):
             # No usable answer: whatever happened at PortOne, asking again is safe.
             raise gw.GatewayUnavailable(
-                f"PortOne answered {status}", code=error_type, http_status=status
+                f"PortOne answered {status}", gateway_code=error_type, gateway_status=status
             )
         if status >= 400:
             message = answer.get("message") if isinstance(answer, dict) else None
             raise gw.GatewayError(
                 message or error_type or f"PortOne answered {status}",
-                code=error_type,
-                http_status=status,
+                gateway_code=error_type,
+                gateway_status=status,
             )
         if not isinstance(answer, dict):
             raise gw.GatewayUnavailable(f"PortOne answered {status} without a JSON object")

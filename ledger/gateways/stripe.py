@@ -192,7 +192,8 @@ class StripeGateway(gw.PaymentGateway):
                 return customer.id
             key = f"customer-{organization.id}-after-{customer.id}"
         raise gw.GatewayError(
-            "too many deleted Stripe customers for this organisation", code="customer_deleted"
+            "too many deleted Stripe customers for this organisation",
+            gateway_code="customer_deleted",
         )
 
     def fetch_payment(self, ref: gw.PaymentRef) -> gw.GatewayPayment:
@@ -288,10 +289,12 @@ def _call(call: Callable[[], T]) -> T:
     except stripe.StripeError as e:
         if e.http_status is not None and e.http_status >= 500:
             raise gw.GatewayUnavailable(
-                f"Stripe failed: {e.user_message}", http_status=e.http_status
+                f"Stripe failed: {e.user_message}", gateway_status=e.http_status
             ) from e
         code = e.code or (e.error.type if e.error else None)
-        raise gw.GatewayError(e.user_message or str(e), code=code, http_status=e.http_status) from e
+        raise gw.GatewayError(
+            e.user_message or str(e), gateway_code=code, gateway_status=e.http_status
+        ) from e
 
 
 def _timestamp(value: int | None) -> datetime | None:

@@ -10,8 +10,9 @@ import uuid
 from flask import g, redirect, render_template, url_for
 
 from ledger.api.auth import org_access
+from ledger.book import reports
 from ledger.pages import guard
-from ledger.services import page_sessions, reports
+from ledger.services import page_sessions
 from ledger.services.organizations import get_organization
 
 bp = guard.page_blueprint("portal", "portal")

@@ -16,18 +16,18 @@ import uuid
 
 from sqlalchemy import select, text
 
+from ledger.book import unit_of_work
 from ledger.extensions import db
 from ledger.gateways import get_gateway
 from ledger.models import Organization
-from ledger.services.transaction import atomic
 
 
 def customer_changed(*, provider: str, customer_id: str) -> None:
     """Bring our mapping (or the gateway's label) back in line with the gateway's customer."""
-    org_id = db.session.scalar(
-        select(Organization.id).where(Organization.stripe_customer_id == customer_id)
-    )
-    db.session.rollback()  # no transaction stays open across the gateway calls
+    with unit_of_work():  # ends before the gateway calls: no transaction stays open across them
+        org_id = db.session.scalar(
+            select(Organization.id).where(Organization.stripe_customer_id == customer_id)
+        )
     if org_id is None:
         return
     gateway = get_gateway(provider)
@@ -40,7 +40,7 @@ def customer_changed(*, provider: str, customer_id: str) -> None:
 
 def _forget_customer(org_id: uuid.UUID, customer_id: str) -> None:
     """Unmap a deleted customer, unless the organisation has moved on to another one."""
-    with atomic():
+    with unit_of_work():
         db.session.execute(
             text(
                 "UPDATE organizations SET stripe_customer_id = NULL "

@@ -18,8 +18,23 @@ from typing import Any
 from sqlalchemy import text
 
 from ledger import clock, metrics
+from ledger.book import (
+    REVENUE,
+    EntryDraft,
+    LotMovement,
+    PostedEntry,
+    Wallet,
+    idempotency,
+    lock_wallets,
+    open_lots,
+    platform_account,
+    post_entries,
+    post_entry,
+    transfer,
+    unit_of_work,
+)
 from ledger.domain import lots as lot_rules
-from ledger.domain.entries import EntryDraft, LotMovement, transfer
+from ledger.domain.deductions import RejectedItem
 from ledger.domain.lots import LotBalance
 from ledger.errors import (
     IdempotencyConflict,
@@ -29,11 +44,6 @@ from ledger.errors import (
     ReversalExceedsDeduction,
 )
 from ledger.extensions import db
-from ledger.services import idempotency
-from ledger.services.accounts import REVENUE, platform_account
-from ledger.services.lots import open_lots
-from ledger.services.posting import PostedEntry, post_entries, post_entry
-from ledger.services.transaction import Wallet, atomic, lock_wallets
 
 
 @dataclass(frozen=True)
@@ -87,7 +97,7 @@ def deduct(
         IdempotencyConflict: `order_id` was used for a different deduction.
     """
     request = DeductionRequest(order_id, amount, currency, description, reference, metadata)
-    with _counted(), atomic():
+    with _counted(), unit_of_work():
         claim = idempotency.claim(
             org_id=org_id, kind="deduction", order_id=order_id, request=request.fingerprint()
         )
@@ -172,14 +182,6 @@ def _movement(request: DeductionRequest, posted: PostedEntry, wallet: Wallet) ->
 
 
 @dataclass(frozen=True)
-class RejectedItem:
-    """A batch item that did not pass validation: answered with its error, never applied."""
-
-    order_id: str | None
-    error: LedgerError
-
-
-@dataclass(frozen=True)
 class BatchOutcome:
     """One item's answer: the deduction, or the error a single call would have given."""
 
@@ -219,7 +221,7 @@ def deduct_batch(
         for item in deductions
     ]
     valid = [r for r in requests if isinstance(r, DeductionRequest)]
-    with atomic():
+    with unit_of_work():
         # The first occurrence of an order_id claims it; reversed() lets it win the dict.
         keys = idempotency.claim_many(
             org_id=org_id,
@@ -310,7 +312,7 @@ def reverse_deduction(
         NotFound: no such deduction in this organisation.
         ReversalExceedsDeduction: more than what is left of the deduction.
     """
-    with atomic():
+    with unit_of_work():
         deduction = _find_deduction(org_id, deduction_id)
         claim = idempotency.claim(
             org_id=org_id,

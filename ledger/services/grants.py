@@ -6,13 +6,18 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from ledger.domain.entries import EntryDraft, transfer
+from ledger.book import (
+    GRANT_EXPENSE,
+    EntryDraft,
+    NewLot,
+    idempotency,
+    lock_wallets,
+    platform_account,
+    post_entry,
+    transfer,
+    unit_of_work,
+)
 from ledger.extensions import db
-from ledger.services import idempotency
-from ledger.services.accounts import GRANT_EXPENSE, platform_account
-from ledger.services.lots import credit_lot
-from ledger.services.posting import post_entry
-from ledger.services.transaction import atomic, lock_wallets
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,12 @@ def grant_credit(
         "reason": reason,
         "expires_at": expires_at.isoformat() if expires_at else None,
     }
-    with atomic():
+    with unit_of_work():
         claim = idempotency.claim(org_id=org_id, kind="grant", order_id=order_id, request=request)
         if claim.replay_of is not None:
             return _replay(uuid.UUID(claim.replay_of))
         wallet = lock_wallets(org_id, currency)["available"]
+        lot_id = uuid.uuid4()
         posted = post_entry(
             EntryDraft(
                 kind="grant",
@@ -65,16 +71,9 @@ def grant_credit(
                 order_id=order_id,
                 description=reason,
                 metadata={"granted_by": granted_by},
+                new_lots=(NewLot(lot_id, "bonus", amount, expires_at=expires_at),),
             ),
             [wallet],
-        )
-        lot_id = credit_lot(
-            org_id=org_id,
-            kind="bonus",
-            amount=amount,
-            currency=currency,
-            entry_id=posted.id,
-            expires_at=expires_at,
         )
         idempotency.record(claim, lot_id)
     return Grant(

@@ -7,6 +7,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ledger.book import unit_of_work
 from ledger.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -21,10 +22,9 @@ def _head() -> str | None:
 def schema_at_head() -> str | None:
     """None when ready, else why not."""
     try:
-        current = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        with unit_of_work():
+            current = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError:
-        db.session.rollback()
         return "database unreachable or not migrated"
-    db.session.rollback()
     head = _head()
     return None if current == head else f"schema at {current}, head is {head}"

@@ -8,18 +8,17 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 
 from ledger import clock
+from ledger.book import lock_wallets, unit_of_work
 from ledger.errors import NotFound
 from ledger.extensions import db
 from ledger.models import ApiKey, Organization
-from ledger.services.transaction import atomic, lock_wallets
 
 API_KEY_PREFIX = "lk_"
-API_KEY_SCOPES = ("credits:read", "credits:deduct", "topups:write")
 
 
 def create_organization(*, name: str, billing_email: str, currency: str) -> Organization:
     """Create a tenant with its wallets in its currency."""
-    with atomic():
+    with unit_of_work():
         org = Organization(name=name, billing_email=billing_email, currency=currency)
         db.session.add(org)
         db.session.flush()
@@ -53,7 +52,7 @@ def create_api_key(
 ) -> NewApiKey:
     """Make a key; only its hash is stored."""
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    with atomic():
+    with unit_of_work():
         key = ApiKey(
             org_id=org_id,
             name=name,
@@ -76,7 +75,7 @@ def list_api_keys(*, org_id: uuid.UUID) -> list[ApiKey]:
 
 def revoke_api_key(*, org_id: uuid.UUID, key_id: uuid.UUID) -> None:
     """Revoke at once: the next request with the key is refused."""
-    with atomic():
+    with unit_of_work():
         revoked = db.session.execute(
             text(
                 "UPDATE api_keys SET revoked_at = coalesce(revoked_at, :now) "
@@ -97,13 +96,14 @@ class ApiKeyIdentity:
 
 def authenticate_api_key(secret: str) -> ApiKeyIdentity | None:
     """The live key with this secret, or None."""
-    row = db.session.execute(
-        text(
-            "SELECT id, org_id, scopes FROM api_keys WHERE key_hash = :hash AND revoked_at IS NULL"
-        ),
-        {"hash": hash_api_key(secret)},
-    ).one_or_none()
-    db.session.rollback()  # end the read's transaction: no idle-in-transaction connection
+    with unit_of_work():  # ends the read: no idle-in-transaction connection
+        row = db.session.execute(
+            text(
+                "SELECT id, org_id, scopes FROM api_keys "
+                "WHERE key_hash = :hash AND revoked_at IS NULL"
+            ),
+            {"hash": hash_api_key(secret)},
+        ).one_or_none()
     return ApiKeyIdentity(row.id, row.org_id, tuple(row.scopes)) if row else None
 
 

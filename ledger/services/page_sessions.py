@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from ledger import clock
+from ledger.book import unit_of_work
 from ledger.errors import LedgerError
 from ledger.extensions import db
 from ledger.models.page_sessions import PageSession
-from ledger.services.transaction import atomic
 
 LINK_LIFETIME = timedelta(minutes=10)
 SESSION_LIFETIME = {"operator": timedelta(hours=8), "portal": timedelta(hours=1)}
@@ -67,7 +67,7 @@ def create_sign_in_link(
     """A one-use link that signs `subject` in to the console or one organisation's portal."""
     token = secrets.token_urlsafe(32)
     expires_at = clock.now() + LINK_LIFETIME
-    with atomic():
+    with unit_of_work():
         _forget_ended()
         db.session.add(
             PageSession(
@@ -91,7 +91,7 @@ def redeem_sign_in_link(*, kind: str, token: str) -> StartedSession:
         SignInLinkInvalid: unknown, used, expired, or for the other kind of page.
     """
     session_token, now = secrets.token_urlsafe(32), clock.now()
-    with atomic():
+    with unit_of_work():
         # One UPDATE that matches only an unused, live link: a second redeemer finds nothing.
         row = db.session.scalar(
             update(PageSession)
@@ -124,7 +124,7 @@ def start_session(*, kind: str, subject: str) -> StartedSession:
         started_at=now,
         expires_at=now + SESSION_LIFETIME[kind],
     )
-    with atomic():
+    with unit_of_work():
         _forget_ended()
         db.session.add(row)
         db.session.flush()
@@ -133,7 +133,7 @@ def start_session(*, kind: str, subject: str) -> StartedSession:
 
 def find_session(*, kind: str, token: str) -> Session | None:
     """The live session behind a cookie's value, or None."""
-    with atomic():
+    with unit_of_work():
         row = db.session.scalar(
             select(PageSession).where(
                 PageSession.session_hash == _hash(token),
@@ -146,7 +146,7 @@ def find_session(*, kind: str, token: str) -> Session | None:
 
 def end_session(*, token: str) -> None:
     """Sign out: the session is gone for good."""
-    with atomic():
+    with unit_of_work():
         db.session.execute(delete(PageSession).where(PageSession.session_hash == _hash(token)))
 
 

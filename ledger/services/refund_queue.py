@@ -14,9 +14,9 @@ from flask import current_app
 from sqlalchemy import text
 
 from ledger import clock
+from ledger.book import unit_of_work
 from ledger.domain.refunds import OPEN, window_closes_at
 from ledger.extensions import db
-from ledger.services.transaction import atomic
 
 _QUEUE = text(
     """
@@ -57,7 +57,7 @@ class QueuedRefund:
 
 def refund_queue(*, limit: int = 100) -> list[QueuedRefund]:
     """Refund requests of every organisation, pending first (operators)."""
-    with atomic():
+    with unit_of_work():
         rows = db.session.execute(_QUEUE, {"limit": limit}).all()
     window = timedelta(days=current_app.config["REFUND_WINDOW_DAYS"])
     return [_queued(row, window, clock.now()) for row in rows]

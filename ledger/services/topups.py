@@ -18,19 +18,23 @@ from typing import Any
 from sqlalchemy import select, text
 
 from ledger import clock, metrics
+from ledger.book import (
+    EntryDraft,
+    NewLot,
+    gateway_clearing,
+    idempotency,
+    lock_wallets,
+    post_entry,
+    transfer,
+    unit_of_work,
+)
+from ledger.book.reports import Page, newest_first
 from ledger.domain import topups as rules
-from ledger.domain.entries import EntryDraft, transfer
-from ledger.errors import GatewayRejected, GatewayUnavailable, NotFound, UnsupportedCurrency
+from ledger.errors import NotFound, UnsupportedCurrency
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
 from ledger.models import Organization, Topup
-from ledger.services import idempotency
-from ledger.services.accounts import gateway_clearing
-from ledger.services.lots import credit_lot
-from ledger.services.posting import post_entry
-from ledger.services.reports import Page, newest_first
-from ledger.services.transaction import atomic, lock_wallets
 
 # Top-up ids are derived from (organisation, order_id), so a retry after a gateway
 # timeout reaches the gateway with the same idempotency key.
@@ -64,7 +68,7 @@ def create_topup(
     Raises:
         UnsupportedCurrency: the gateway does not take this currency (nothing is called).
         IdempotencyConflict: `order_id` was used for a different top-up.
-        GatewayUnavailable, GatewayRejected: the gateway call failed (nothing is written).
+        GatewayUnavailable, GatewayError: the gateway call failed (nothing is written).
     """
     gateway = get_gateway(provider)
     if currency not in gateway.currencies:
@@ -78,25 +82,24 @@ def create_topup(
     if earlier is not None:
         return TopupResult(db.session.get(Topup, uuid.UUID(earlier)), replayed=True)
 
-    org = db.session.get(Organization, org_id)
-    db.session.rollback()  # no transaction stays open across the gateway call
+    with unit_of_work():  # ends before the gateway call: no transaction stays open across it
+        org = db.session.get(Organization, org_id)
+        organization = gw.OrganizationRef(
+            org.id, org.name, org.billing_email, org.stripe_customer_id
+        )
     topup_id = topup_id_for(org_id, order_id)
-    created = _call_gateway(
-        lambda: gateway.create_payment(
-            gw.PaymentRequest(
-                topup_id=topup_id,
-                order_id=order_id,
-                amount=amount,
-                currency=currency,
-                order_name=f"Prepaid credit {order_id}",
-                organization=gw.OrganizationRef(
-                    org.id, org.name, org.billing_email, org.stripe_customer_id
-                ),
-                checkout=checkout,
-            )
+    created = gateway.create_payment(
+        gw.PaymentRequest(
+            topup_id=topup_id,
+            order_id=order_id,
+            amount=amount,
+            currency=currency,
+            order_name=f"Prepaid credit {order_id}",
+            organization=organization,
+            checkout=checkout,
         )
     )
-    with atomic():
+    with unit_of_work():
         claim = idempotency.claim(org_id=org_id, kind="topup", order_id=order_id, request=request)
         if claim.replay_of is not None:
             return TopupResult(db.session.get(Topup, uuid.UUID(claim.replay_of)), replayed=True)
@@ -133,16 +136,6 @@ def _remember_customer(org_id: uuid.UUID, customer_id: str) -> None:
     )
 
 
-def _call_gateway(call):
-    """Run a gateway call, turning its errors into the API's."""
-    try:
-        return call()
-    except gw.GatewayUnavailable as e:
-        raise GatewayUnavailable(e.message) from e
-    except gw.GatewayError as e:
-        raise GatewayRejected(e.message, gateway_code=e.code) from e
-
-
 def get_topup(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> Topup:
     topup = db.session.scalar(select(Topup).where(Topup.id == topup_id, Topup.org_id == org_id))
     if topup is None:
@@ -162,28 +155,28 @@ def list_topups(
 
 def confirm_topup(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> Topup:
     """Ask the gateway now and credit the top-up if it is paid (same path as webhooks)."""
-    get_topup(org_id=org_id, topup_id=topup_id)
-    db.session.rollback()
+    with unit_of_work():
+        get_topup(org_id=org_id, topup_id=topup_id)
     return sync_topup(topup_id)
 
 
 def find_topup_id(provider: str, ref: gw.PaymentRef, topup_hint: str | None) -> uuid.UUID | None:
     """The top-up a gateway event is about: by payment id, checkout id, then the hint."""
-    row = db.session.execute(
-        text(
-            "SELECT id FROM topups WHERE provider = :provider AND ("
-            " (CAST(:payment_id AS text) IS NOT NULL AND gateway_payment_id = :payment_id) OR"
-            " (CAST(:checkout_id AS text) IS NOT NULL AND gateway_checkout_id = :checkout_id) OR"
-            " (CAST(:hint AS text) IS NOT NULL AND CAST(id AS text) = :hint)) LIMIT 1"
-        ),
-        {
-            "provider": provider,
-            "payment_id": ref.payment_id,
-            "checkout_id": ref.checkout_id,
-            "hint": topup_hint,
-        },
-    ).first()
-    db.session.rollback()
+    with unit_of_work():
+        row = db.session.execute(
+            text(
+                "SELECT id FROM topups WHERE provider = :provider AND ("
+                " (CAST(:payment_id AS text) IS NOT NULL AND gateway_payment_id = :payment_id) OR"
+                " (CAST(:checkout_id AS text) IS NOT NULL AND gateway_checkout_id = :checkout_id)"
+                " OR (CAST(:hint AS text) IS NOT NULL AND CAST(id AS text) = :hint)) LIMIT 1"
+            ),
+            {
+                "provider": provider,
+                "payment_id": ref.payment_id,
+                "checkout_id": ref.checkout_id,
+                "hint": topup_hint,
+            },
+        ).first()
     return row.id if row else None
 
 
@@ -193,19 +186,19 @@ def sync_topup(topup_id: uuid.UUID) -> Topup:
     Raises:
         GatewayUnavailable: the gateway did not answer (nothing changes; retry later).
     """
-    topup = db.session.get(Topup, topup_id)
-    if topup is None:
-        raise NotFound("top-up not found")
-    ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
-    gateway = get_gateway(topup.provider)
-    db.session.rollback()  # no transaction stays open across the gateway call
-    payment = _call_gateway(lambda: gateway.fetch_payment(ref))
+    with unit_of_work():  # ends before the gateway call: no transaction stays open across it
+        topup = db.session.get(Topup, topup_id)
+        if topup is None:
+            raise NotFound("top-up not found")
+        ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
+        gateway = get_gateway(topup.provider)
+    payment = gateway.fetch_payment(ref)
     return apply_payment(topup_id, payment)
 
 
 def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
     """Apply the gateway's record to the top-up under its row lock."""
-    with atomic():
+    with unit_of_work():
         topup = db.session.scalar(select(Topup).where(Topup.id == topup_id).with_for_update())
         facts = rules.TopupFacts(
             str(topup.id),
@@ -221,11 +214,11 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
         if decision.action == "credit":
             _credit(topup, payment)
         elif decision.action == "fail":
-            topup.status = rules.FAILED
+            topup.status = rules.move(topup.status, rules.FAILED)
             topup.failure_code = payment.failure_code
             topup.failure_message = payment.failure_message
         elif decision.action == "cancel":
-            topup.status = rules.CANCELED
+            topup.status = rules.move(topup.status, rules.CANCELED)
         elif decision.action == "flag":
             topup.flagged_reason = decision.reason
         if decision.action != "none":
@@ -242,7 +235,7 @@ _OUTCOMES = {"credit": "paid", "fail": "failed", "cancel": "canceled", "flag": "
 def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
     """Put a paid top-up's amount in the wallet as a `paid` lot (top-up row locked)."""
     wallet = lock_wallets(topup.org_id, topup.currency)["available"]
-    posted = post_entry(
+    post_entry(
         EntryDraft(
             kind="topup",
             org_id=topup.org_id,
@@ -257,18 +250,11 @@ def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
             description=f"{topup.provider} top-up",
             reference=payment.id,
             topup_id=topup.id,
+            new_lots=(NewLot(uuid.uuid4(), "paid", topup.amount, topup_id=topup.id),),
         ),
         [wallet],
     )
-    credit_lot(
-        org_id=topup.org_id,
-        kind="paid",
-        amount=topup.amount,
-        currency=topup.currency,
-        entry_id=posted.id,
-        topup_id=topup.id,
-    )
-    topup.status = rules.PAID
+    topup.status = rules.move(topup.status, rules.PAID)
     topup.paid_at = payment.paid_at or clock.now()
     topup.flagged_reason = None
     topup.failure_code = None

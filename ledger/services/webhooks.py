@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from sqlalchemy import text
 
 from ledger import clock, metrics
+from ledger.book import unit_of_work
 from ledger.errors import InvalidSignature, NotFound
 from ledger.extensions import db
 from ledger.gateways import GATEWAYS, get_gateway
@@ -32,17 +33,23 @@ def receive(provider: str, body: bytes, headers: Mapping[str, str]) -> str:
     except InvalidSignature:
         metrics.count_webhook(provider, "invalid_signature")
         raise
-    if _store(provider, event):
+    # Several units of work on purpose: the event is stored (and its delivery counted)
+    # before it is processed, so a failure leaves it in the inbox with its error while
+    # the gateway retries; each handler's use cases are units of work of their own.
+    with unit_of_work():
+        already_processed = _store(provider, event)
+    if already_processed:
         metrics.count_webhook(provider, "duplicate")
         return "duplicate"
     try:
         HANDLERS[event.action](provider, event)
     except Exception as e:
-        db.session.rollback()
-        _record_failure(provider, event.id, e)
+        with unit_of_work():
+            _record_failure(provider, event.id, e)
         metrics.count_webhook(provider, "failed")
         raise
-    _mark_processed(provider, event.id)
+    with unit_of_work():
+        _mark_processed(provider, event.id)
     metrics.count_webhook(provider, "processed")
     return "processed"
 
@@ -70,7 +77,6 @@ def _store(provider: str, event: gw.GatewayEvent) -> bool:
         ),
         params,
     ).scalar()
-    db.session.commit()
     return processed is not None
 
 
@@ -82,7 +88,6 @@ def _mark_processed(provider: str, event_id: str) -> None:
         ),
         {"provider": provider, "event_id": event_id, "now": clock.now()},
     )
-    db.session.commit()
 
 
 def _record_failure(provider: str, event_id: str, error: Exception) -> None:
@@ -93,7 +98,6 @@ def _record_failure(provider: str, event_id: str, error: Exception) -> None:
         ),
         {"provider": provider, "event_id": event_id, "error": f"{type(error).__name__}: {error}"},
     )
-    db.session.commit()
 
 
 def _payment_changed(provider: str, event: gw.GatewayEvent) -> None:

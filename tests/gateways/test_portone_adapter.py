@@ -116,12 +116,15 @@ def test_portone_errors_keep_their_type(portone):
     portone.pay(payment_id, 1000)
     with pytest.raises(gw.GatewayError) as unauthorized:
         wrong_secret.fetch_payment(gw.PaymentRef(payment_id))
-    assert (unauthorized.value.code, unauthorized.value.http_status) == ("UNAUTHORIZED", 401)
+    assert (unauthorized.value.gateway_code, unauthorized.value.gateway_status) == (
+        "UNAUTHORIZED",
+        401,
+    )
     assert not isinstance(unauthorized.value, gw.GatewayUnavailable)
 
     with pytest.raises(gw.GatewayError) as missing:
         make_adapter(portone).fetch_payment(gw.PaymentRef(new_payment_id()))
-    assert missing.value.code == "PAYMENT_NOT_FOUND"
+    assert missing.value.gateway_code == "PAYMENT_NOT_FOUND"
 
 
 @pytest.mark.parametrize("fault", ["503", "502 with a PortOne body", "hang", "refused"])
@@ -175,10 +178,10 @@ def test_two_refunds_from_the_same_belief_cannot_both_pass(portone, adapter):
     refund(adapter, payment_id, 20000, refundable_before=30000)
     with pytest.raises(gw.GatewayError) as stale:
         refund(adapter, payment_id, 20000, refundable_before=30000)
-    assert stale.value.code == "CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN"
+    assert stale.value.gateway_code == "CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN"
     with pytest.raises(gw.GatewayError) as too_much:
         refund(adapter, payment_id, 20000, refundable_before=10000)
-    assert too_much.value.code == "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT"
+    assert too_much.value.gateway_code == "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT"
     assert portone.payment(payment_id)["amount"]["cancelled"] == 20000
 
 
@@ -225,15 +228,15 @@ def test_refusals_of_a_refund(portone, adapter):
     portone.issue_virtual_account(unpaid, 30000)
     with pytest.raises(gw.GatewayError) as not_paid:
         refund(adapter, unpaid, 1000, refundable_before=30000)
-    assert not_paid.value.code == "PAYMENT_NOT_PAID"
+    assert not_paid.value.gateway_code == "PAYMENT_NOT_PAID"
 
     cancelled = new_payment_id()
     portone.pay(cancelled, 30000)
     portone.cancel(cancelled)
     with pytest.raises(gw.GatewayError) as already:
         refund(adapter, cancelled, 1000, refundable_before=0)
-    assert already.value.code == "PAYMENT_ALREADY_CANCELLED"
+    assert already.value.gateway_code == "PAYMENT_ALREADY_CANCELLED"
 
     with pytest.raises(gw.GatewayError) as unknown:
         adapter.fetch_refund("no-such-cancellation", payment_id=cancelled)
-    assert unknown.value.code == "CANCELLATION_NOT_FOUND"
+    assert unknown.value.gateway_code == "CANCELLATION_NOT_FOUND"

@@ -52,7 +52,7 @@ def test_partial_refunds_accumulate_until_the_charge_is_fully_refunded(
 
     with pytest.raises(gw.GatewayError) as refused:
         _refund(stripe_gateway, paid_intent, 1, "rf-c")
-    assert refused.value.code == "charge_already_refunded"
+    assert refused.value.gateway_code == "charge_already_refunded"
 
 
 def test_a_refund_past_what_is_left_is_refused(stripe_gateway, paid_intent):
@@ -61,7 +61,7 @@ def test_a_refund_past_what_is_left_is_refused(stripe_gateway, paid_intent):
     with pytest.raises(gw.GatewayError) as refused:
         _refund(stripe_gateway, paid_intent, 301, "rf-b")
 
-    assert refused.value.code == "amount_too_large"
+    assert refused.value.gateway_code == "amount_too_large"
     assert not isinstance(refused.value, gw.GatewayUnavailable)
 
 
@@ -75,7 +75,7 @@ def test_a_retried_refund_key_answers_the_same_refund_and_refuses_other_amounts(
     assert fake_stripe.charge(paid_intent["latest_charge"])["amount_refunded"] == 300
     with pytest.raises(gw.GatewayError) as refused:
         _refund(stripe_gateway, paid_intent, 400, "rf-same")
-    assert refused.value.code == "idempotency_error"
+    assert refused.value.gateway_code == "idempotency_error"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from config import TestConfig
-from ledger import create_app
+from ledger.app import create_app
 from ledger.extensions import db
 from tests.fakes.oidc import FakeOidc
 from tests.helpers import Caller

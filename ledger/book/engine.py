@@ -1,5 +1,5 @@
 """The posting engine: the only code that writes journal entries, postings, wallet
-balances and lot movements.
+balances, lots and lot movements.
 
 Design overview
 ---------------
@@ -10,9 +10,9 @@ what should happen, and hands the engine an `EntryDraft`. The engine
 2. checks every organisation account it touches is a wallet the caller has locked,
    and that no wallet would go negative,
 3. writes the entry, its postings (with each wallet's `balance_after`), the wallets'
-   new balances and the lot movements in one statement (one round trip while the
-   wallet lock is held); `post_entries` writes many entries in that one statement
-   (a batch of deductions),
+   new balances, the lots it creates and the lot movements in one statement (one
+   round trip while the wallet lock is held); `post_entries` writes many entries in
+   that one statement (a batch of deductions),
 4. updates the caller's `Wallet` objects, so more entries can be posted under the
    same lock.
 
@@ -26,10 +26,10 @@ from datetime import datetime
 
 from sqlalchemy import text
 
+from ledger.book.accounts import is_platform_account
+from ledger.book.transaction import Wallet
 from ledger.domain.entries import EntryDraft, check_balanced
 from ledger.extensions import db
-from ledger.services.accounts import is_platform_account
-from ledger.services.transaction import Wallet
 
 
 class WalletNotLocked(RuntimeError):
@@ -88,6 +88,16 @@ _POST = text(
               FROM unnest(CAST(:l_ids AS uuid[]), CAST(:l_amounts AS bigint[])) AS u(id, amount)
               GROUP BY id) AS m
         WHERE l.id = m.id
+    ), new_lots AS (
+        INSERT INTO lots (id, org_id, currency, kind, amount, remaining, expires_at,
+                          topup_id, entry_id)
+        SELECT n.id, draft.org_id, draft.currency, n.kind, n.amount, n.amount, n.expires_at,
+               n.topup_id, draft.id
+        FROM unnest(CAST(:n_entries AS int[]), CAST(:n_ids AS uuid[]),
+                    CAST(:n_kinds AS text[]), CAST(:n_amounts AS bigint[]),
+                    CAST(:n_expires AS timestamptz[]), CAST(:n_topups AS uuid[]))
+             AS n(n, id, kind, amount, expires_at, topup_id)
+        JOIN draft ON draft.n = n.n
     ), allocations AS (
         INSERT INTO lot_allocations (lot_id, entry_id, amount)
         SELECT m.id, draft.id, m.amount
@@ -167,6 +177,7 @@ def plan_statement(drafts: list[EntryDraft], locked: dict[int, Wallet]) -> State
     touched = [wid for wid in locked if any(wid in after for after in wallet_balances_after)]
     postings = [(n, p) for n, d in enumerate(drafts) for p in d.postings]
     movements = [(n, m) for n, d in enumerate(drafts) for m in d.lot_movements]
+    new_lots = [(n, lot) for n, d in enumerate(drafts) for lot in d.new_lots]
     params = {
         "e_index": list(range(len(drafts))),
         "e_org_ids": [d.org_id for d in drafts],
@@ -189,6 +200,12 @@ def plan_statement(drafts: list[EntryDraft], locked: dict[int, Wallet]) -> State
         "l_entries": [n for n, _ in movements],
         "l_ids": [m.lot_id for _, m in movements],
         "l_amounts": [m.amount for _, m in movements],
+        "n_entries": [n for n, _ in new_lots],
+        "n_ids": [lot.lot_id for _, lot in new_lots],
+        "n_kinds": [lot.kind for _, lot in new_lots],
+        "n_amounts": [lot.amount for _, lot in new_lots],
+        "n_expires": [lot.expires_at for _, lot in new_lots],
+        "n_topups": [lot.topup_id for _, lot in new_lots],
     }
     return StatementPlan(params, {wid: balances[wid] for wid in touched}, wallet_balances_after)
 

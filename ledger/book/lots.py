@@ -1,18 +1,19 @@
-"""Reading an organisation's lots under its wallet lock, and expiring them."""
+"""Reading an organisation's lots under its wallet lock, and expiring them.
 
-import uuid
+Lots are created by the entry that funds them (`EntryDraft.new_lots`), so the posting
+engine writes every lot and every lot movement."""
+
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import text
 
 from ledger import clock
+from ledger.book.accounts import BREAKAGE, platform_account
+from ledger.book.engine import post_entry
+from ledger.book.transaction import lock_wallets, unit_of_work
 from ledger.domain.entries import EntryDraft, LotMovement, transfer
 from ledger.domain.lots import LotBalance
 from ledger.extensions import db
-from ledger.services.accounts import BREAKAGE, platform_account
-from ledger.services.posting import post_entry
-from ledger.services.transaction import atomic, lock_wallets
 
 _OPEN_LOTS = text(
     "SELECT id, kind, remaining, expires_at, created_at FROM lots "
@@ -24,38 +25,6 @@ def open_lots(org_id: object, currency: str) -> list[LotBalance]:
     """The lots with credit left. Call with the `available` wallet locked."""
     rows = db.session.execute(_OPEN_LOTS, {"org_id": org_id, "currency": currency})
     return [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
-
-
-def credit_lot(
-    *,
-    org_id: uuid.UUID,
-    kind: str,
-    amount: int,
-    currency: str,
-    entry_id: int,
-    expires_at: datetime | None = None,
-    topup_id: uuid.UUID | None = None,
-) -> uuid.UUID:
-    """Create the lot for credit an entry has just put in the (locked) available wallet."""
-    lot_id = uuid.uuid4()
-    db.session.execute(
-        text(
-            "INSERT INTO lots (id, org_id, currency, kind, amount, remaining, expires_at, "
-            "topup_id, entry_id) VALUES (:id, :org_id, :currency, :kind, :amount, :amount, "
-            ":expires_at, :topup_id, :entry_id)"
-        ),
-        {
-            "id": lot_id,
-            "org_id": org_id,
-            "currency": currency,
-            "kind": kind,
-            "amount": amount,
-            "expires_at": expires_at,
-            "topup_id": topup_id,
-            "entry_id": entry_id,
-        },
-    )
-    return lot_id
 
 
 @dataclass(frozen=True)
@@ -81,7 +50,7 @@ def expire_lots() -> ExpiryResult:
     expired = 0
     amounts: dict[str, int] = {}
     for lot in due:
-        with atomic():
+        with unit_of_work():
             wallet = lock_wallets(lot.org_id, lot.currency)["available"]
             remaining = db.session.execute(
                 text("SELECT remaining FROM lots WHERE id = :id"), {"id": lot.id}

@@ -1,7 +1,11 @@
-"""Transactions and wallet locks.
+"""The unit of work and wallet locks.
 
-`atomic()` is the unit of work: it commits once at the end, or rolls back on any
-exception. `lock_wallets` takes `SELECT ... FOR UPDATE` on an organisation's wallet
+`unit_of_work()` is a use case's one transaction, as in cosmicpython's unit of work: it
+commits when the block completes and rolls back if anything in it raises, so nothing is
+half-written. It is the only code that ends a transaction. A use case that must commit
+twice (store a webhook, then process it; mark a refund `processing`, then call the
+gateway) uses two blocks and says why; a read that must not stay open across a gateway
+call is a block of its own. `lock_wallets` takes `SELECT ... FOR UPDATE` on an organisation's wallet
 rows, always in id order, so two transactions never wait on each other in a cycle.
 The `available` wallet's lock also guards the organisation's lots in that currency.
 """
@@ -16,8 +20,8 @@ from ledger.extensions import db
 
 
 @contextlib.contextmanager
-def atomic() -> Iterator[None]:
-    """Run the block in one transaction: commit at the end, roll back on error."""
+def unit_of_work() -> Iterator[None]:
+    """Run the block in one transaction: commit at the end, roll back if it raises."""
     session = db.session
     try:
         yield

@@ -1,0 +1,108 @@
+"""Refunds at the gateway: one attempt at a request's refund, and applying its answer."""
+
+import uuid
+from dataclasses import dataclass
+
+from ledger import clock
+from ledger.book import (
+    unit_of_work,
+)
+from ledger.domain import refunds as rules
+from ledger.errors import GatewayError, GatewayUnavailable
+from ledger.gateways import base as gw
+from ledger.gateways import get_gateway
+from ledger.models import RefundRequest, Topup
+from ledger.services.refunds.locks import (
+    get_request,
+    lock_request,
+    lock_request_wallets,
+    release,
+    settle,
+)
+
+
+def gateway_idempotency_key(request_id: uuid.UUID) -> str:
+    """The same for every attempt at one request's refund, so retries never refund twice."""
+    return f"refund-request-{request_id}"
+
+
+@dataclass(frozen=True)
+class RefundCall:
+    """What one gateway refund attempt needs, read before the transaction ends."""
+
+    request_id: uuid.UUID
+    topup_id: uuid.UUID
+    provider: str
+    payment: gw.PaymentRef
+    amount: int
+    currency: str
+    reason: str
+    refundable_before: int
+    gateway_refund_id: str | None
+
+
+def refund_at_gateway(call: RefundCall) -> RefundRequest:
+    """Call the gateway's refund (no transaction open) and apply its answer."""
+    gateway = get_gateway(call.provider)
+    try:
+        refund = gateway.refund(
+            payment_id=call.payment.payment_id,
+            amount=call.amount,
+            currency=call.currency,
+            idempotency_key=gateway_idempotency_key(call.request_id),
+            reason=call.reason,
+            refundable_before=call.refundable_before,
+        )
+    except GatewayUnavailable:
+        return get_request(call.request_id)
+    except GatewayError as e:
+        return fail(call.request_id, e.message)
+    return apply_gateway_refund(call.request_id, refund)
+
+
+def apply_gateway_refund(request_id: uuid.UUID, refund: gw.GatewayRefund) -> RefundRequest:
+    """Apply the gateway's record of a request's refund; only a processing request changes."""
+    with unit_of_work():
+        request, topup = lock_request(request_id)
+        if request.status != rules.PROCESSING:
+            return request  # settled or failed already (by a webhook, or an earlier answer)
+        if refund.status == gw.REFUND_SUCCEEDED:
+            settle(request, topup, lock_request_wallets(request), refund.id)
+        elif refund.status == gw.REFUND_FAILED:
+            fail_locked(request, refund.failure_message or "the gateway refund failed")
+        else:
+            request.gateway_refund_id = refund.id
+            request.updated_at = clock.now()
+    return request
+
+
+def fail(request_id: uuid.UUID, message: str) -> RefundRequest:
+    with unit_of_work():
+        request, _ = lock_request(request_id)
+        if request.status == rules.PROCESSING:
+            fail_locked(request, message)
+    return request
+
+
+def fail_locked(request: RefundRequest, message: str) -> None:
+    request.status = rules.move(request.status, rules.FAILED)
+    request.failure_message = message
+    release(request, lock_request_wallets(request))
+
+
+def fetch_refund(gateway: gw.PaymentGateway, call: RefundCall) -> gw.GatewayRefund:
+    return gateway.fetch_refund(call.gateway_refund_id, payment_id=call.payment.payment_id)
+
+
+def refund_call(request: RefundRequest, topup: Topup) -> RefundCall:
+    return RefundCall(
+        request_id=request.id,
+        topup_id=topup.id,
+        provider=topup.provider,
+        payment=gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id),
+        amount=request.amount,
+        currency=request.currency,
+        reason=request.reason,
+        refundable_before=request.gateway_refundable_before,
+        gateway_refund_id=request.gateway_refund_id,
+    )
