@@ -12,7 +12,7 @@ Server-rendered Jinja templates, no build step, nothing loaded from outside the 
   `require_operator`), so a page never has more rights than the API. Errors render as
   HTML pages with the error's status.
 - `i18n`: English and Korean, chosen by `?lang=` (remembered in a cookie) or
-  Accept-Language; the Korean catalogue is `translations/ko.json`, keyed by the English text.
+  Accept-Language; the Korean catalogue is `translations/ko*.json`, keyed by the English text.
 - `formatting`: Jinja filters `money` (₩12,000; $19.99) and `when`.
 - Sign-in: one-use links (`console-link`, `POST .../portal-sessions`) and OpenID Connect
   for operators (`oidc`).

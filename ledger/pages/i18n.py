@@ -2,7 +2,8 @@
 
 The language is `?lang=en|ko` (remembered in the `lang` cookie), else the cookie, else
 the best match of Accept-Language. Messages are keyed by their English text; the Korean
-catalogue is `translations/ko.json` (plain JSON: nothing to compile). A message missing
+catalogue is every `translations/ko*.json` (plain JSON: nothing to compile; one file per
+area, so the console's and the portal's messages are kept apart). A message missing
 from the catalogue shows in English. Use `{{ _("Balance") }}` in templates and
 `gettext(...)` in Python; `{{ _("Hello {name}", name=...) }}` fills placeholders.
 """
@@ -14,9 +15,16 @@ from flask import Flask, Response, g, request
 
 LANGUAGES = ("en", "ko")
 LANGUAGE_COOKIE = "lang"
-CATALOGUES: dict[str, dict[str, str]] = {
-    "ko": json.loads((Path(__file__).parent / "translations" / "ko.json").read_text("utf-8")),
-}
+
+
+def _catalogue(language: str) -> dict[str, str]:
+    messages: dict[str, str] = {}
+    for path in sorted((Path(__file__).parent / "translations").glob(f"{language}*.json")):
+        messages.update(json.loads(path.read_text("utf-8")))
+    return messages
+
+
+CATALOGUES: dict[str, dict[str, str]] = {"ko": _catalogue("ko")}
 
 
 def locale() -> str:
