@@ -34,12 +34,6 @@ class Config:
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_dev")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_dev")
     STRIPE_API_BASE = _env("STRIPE_API_BASE", "https://api.stripe.com")
-    STRIPE_CHECKOUT_SUCCESS_URL = _env(
-        "STRIPE_CHECKOUT_SUCCESS_URL", "http://127.0.0.1:5000/checkout/success"
-    )
-    STRIPE_CHECKOUT_CANCEL_URL = _env(
-        "STRIPE_CHECKOUT_CANCEL_URL", "http://127.0.0.1:5000/checkout/cancel"
-    )
 
     # The SDK retries timeouts, 409s and 5xx with the same idempotency key.
     STRIPE_MAX_NETWORK_RETRIES = int(_env("STRIPE_MAX_NETWORK_RETRIES", "2"))
@@ -61,6 +55,16 @@ class Config:
     PORTONE_BROWSER_SDK_URL = _env(
         "PORTONE_BROWSER_SDK_URL", "https://cdn.portone.io/v2/browser-sdk.js"
     )
+    # Stripe Checkout sends the customer back to the portal (Stripe fills in the session id).
+    STRIPE_CHECKOUT_SUCCESS_URL = _env(
+        "STRIPE_CHECKOUT_SUCCESS_URL",
+        f"{PUBLIC_BASE_URL}/portal/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
+    )
+    STRIPE_CHECKOUT_CANCEL_URL = _env(
+        "STRIPE_CHECKOUT_CANCEL_URL", f"{PUBLIC_BASE_URL}/portal/checkout/canceled"
+    )
+    # On only under `make demo` (python -m sandbox): local stand-ins for Stripe and PortOne.
+    SANDBOX = False
     # Signs the short-lived cookie that carries an OpenID sign-in's state, nonce and PKCE
     # verifier between the redirect and the callback.
     SECRET_KEY = _env("SECRET_KEY", "dev-insecure-secret-key-change-me")

@@ -12,6 +12,7 @@ field `csrf_token` or the header `X-CSRF-Token`, or it is refused with 403.
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -49,8 +50,9 @@ CONTENT_SECURITY_POLICY = {
     "frame-ancestors": "'none'",
     "form-action": "'self'",
 }
+# What a page that loads PortOne's browser SDK also allows, for the SDK's origin only.
+SDK_DIRECTIVES = ("script-src", "connect-src", "frame-src")
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "; ".join(f"{k} {v}" for k, v in CONTENT_SECURITY_POLICY.items()),
     "X-Content-Type-Options": "nosniff",
     # Sign-in links carry their secret in the path: never send it to another site.
     "Referrer-Policy": "same-origin",
@@ -156,8 +158,24 @@ def render_error(error: Exception) -> tuple[str, int]:
     return render_template("error.html", status=status, message=message), status
 
 
+def allow_sdk_origin(url: str) -> None:
+    """Let this response's page load a gateway's browser SDK from `url`'s origin, and
+    let that SDK talk to and frame its own origin: that origin, not a wildcard."""
+    parts = urlsplit(url)
+    g.sdk_origin = f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy() -> str:
+    policy = dict(CONTENT_SECURITY_POLICY)
+    origin = g.get("sdk_origin")
+    if origin:
+        policy.update(dict.fromkeys(SDK_DIRECTIVES, f"'self' {origin}"))
+    return "; ".join(f"{k} {v}" for k, v in policy.items())
+
+
 def _add_security_headers(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
+    response.headers["Content-Security-Policy"] = content_security_policy()
     return response
 
 

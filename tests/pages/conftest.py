@@ -15,7 +15,10 @@ from werkzeug.serving import make_server
 from config import TestConfig
 from ledger.app import create_app
 from ledger.extensions import db
+from sandbox.portone_sdk import PortOneSdk
+from sandbox.stripe_checkout import CheckoutPages, SandboxStripe
 from tests.fakes.oidc import FakeOidc
+from tests.fakes.portone import FakePortOne
 from tests.helpers import Caller
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,7 +52,11 @@ def live_app(app, database_url, oidc_provider):
 
     live = create_app(LiveConfig)
     server = make_server("127.0.0.1", 0, live, threaded=True)
-    live.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    # Links and Stripe Checkout's return addresses start with this server's address.
+    for name in ("PUBLIC_BASE_URL", "STRIPE_CHECKOUT_SUCCESS_URL", "STRIPE_CHECKOUT_CANCEL_URL"):
+        live.config[name] = live.config[name].replace(
+            TestConfig.PUBLIC_BASE_URL, f"http://127.0.0.1:{server.server_port}", 1
+        )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield live
@@ -62,6 +69,37 @@ def live_app(app, database_url, oidc_provider):
 @pytest.fixture(scope="session")
 def base_url(live_app):
     return live_app.config["PUBLIC_BASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def sandbox_stripe(live_app, base_url):
+    """The Stripe stand-in with its hosted Checkout page, the live app's Stripe."""
+    config = live_app.config
+    stripe = SandboxStripe(config["STRIPE_SECRET_KEY"], config["STRIPE_WEBHOOK_SECRET"]).start()
+    pages = CheckoutPages(stripe, webhook_url=f"{base_url}/v1/webhooks/stripe").start()
+    config["STRIPE_API_BASE"] = stripe.url
+    live_app.extensions.get("gateways", {}).pop("stripe", None)  # rebuilt against it
+    yield stripe
+    pages.stop()
+    stripe.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_portone(live_app, base_url):
+    """The PortOne stand-in and its browser SDK, the live app's PortOne."""
+    config = live_app.config
+    portone = FakePortOne(
+        api_secret=config["PORTONE_API_SECRET"],
+        store_id=config["PORTONE_STORE_ID"],
+        webhook_secret=config["PORTONE_WEBHOOK_SECRET"],
+    ).start()
+    sdk = PortOneSdk(portone, webhook_url=f"{base_url}/v1/webhooks/portone").start()
+    config["PORTONE_API_BASE"] = portone.url
+    config["PORTONE_BROWSER_SDK_URL"] = sdk.sdk_url
+    live_app.extensions.get("gateways", {}).pop("portone", None)
+    yield portone
+    sdk.stop()
+    portone.stop()
 
 
 @pytest.fixture(scope="session")
