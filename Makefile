@@ -27,6 +27,12 @@ run: migrate
 test: install
 	$(BIN)/pytest
 
+# A sandbox to pay in: the service on the embedded database, local stand-ins for Stripe
+# and PortOne, a demo organisation; prints a console link and a portal link.
+.PHONY: demo
+demo: install
+	$(BIN)/python -m sandbox
+
 # The README's pictures of the console and the portal (docs/*.png), from headless chromium.
 .PHONY: screenshots
 screenshots: install
@@ -51,13 +57,13 @@ resume-refunds: install
 
 lint: install
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check ledger tests bench migrations config.py
-	$(BIN)/ruff format --check ledger tests bench migrations config.py
+	$(BIN)/ruff check ledger tests bench migrations sandbox config.py
+	$(BIN)/ruff format --check ledger tests bench migrations sandbox config.py
 
 format: install
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff format ledger tests bench migrations config.py
-	$(BIN)/ruff check --fix ledger tests bench migrations config.py
+	$(BIN)/ruff format ledger tests bench migrations sandbox config.py
+	$(BIN)/ruff check --fix ledger tests bench migrations sandbox config.py
 
 clean:
 	rm -rf $(VENV) instance/pg instance/test-pg

@@ -48,7 +48,8 @@ class Config:
     PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
 
     # Pages (/console/, /portal/): links printed or sent start with PUBLIC_BASE_URL.
-    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", f"http://127.0.0.1:{_env('PORT', '5000')}")
+    PORT = int(_env("PORT", "5000"))
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}")
     OIDC_ISSUER = _env("OIDC_ISSUER")
     OIDC_CLIENT_ID = _env("OIDC_CLIENT_ID")
     OIDC_CLIENT_SECRET = _env("OIDC_CLIENT_SECRET")

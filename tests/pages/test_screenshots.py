@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.gateways.refund_steps import paid_stripe_topup, request_refund
-from tests.pages.conftest import portal_link
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -34,9 +33,5 @@ def test_screenshots_of_the_console_and_the_portal(
         assert page.locator("#refund-queue tbody tr").count() >= 2
         page.screenshot(path=DOCS / "console.png", full_page=True)
 
-        page.goto(portal_link(live_caller, shop) + "?lang=ko")
-        page.goto(f"{base_url}/portal/")
-        assert page.locator("h1").inner_text() == "잔액"
-        page.screenshot(path=DOCS / "portal.png", full_page=True)
     finally:
         context.close()
