@@ -12,6 +12,8 @@ from ledger.pages.formatting import format_money
 from ledger.services.portal import DaySpending
 
 WIDTH, HEIGHT = 720, 220
+# The least scale, in minor units (₩1,000; $10.00): a quiet month still reads as small.
+LEAST_TOP = 1000
 LEFT, RIGHT, TOP, BOTTOM = 76, 8, 10, 26
 GRIDLINES = 4
 
@@ -56,7 +58,7 @@ def spending_chart(days: Sequence[DaySpending], currency: str) -> Chart:
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     bottom = TOP + plot_height
-    top = _scale_top(max((d.amount for d in days), default=0))
+    top = _scale_top(max([LEAST_TOP, *(d.amount for d in days)]))
     slot = plot_width / max(1, len(days))
     bars = []
     for n, day in enumerate(days):
