@@ -12,7 +12,8 @@ from ledger.pages.formatting import format_money
 from ledger.services.portal import DaySpending
 
 WIDTH, HEIGHT = 720, 220
-# The least scale, in minor units (₩1,000; $10.00): a quiet month still reads as small.
+# The least amount the scale reaches, in minor units (₩1,000; $10.00): a quiet month
+# still reads as small.
 LEAST_TOP = 1000
 LEFT, RIGHT, TOP, BOTTOM = 76, 8, 10, 26
 GRIDLINES = 4

@@ -67,4 +67,4 @@ def test_the_chart_scale_rounds_up_to_a_1_2_5_step():
 def test_a_month_without_spending_draws_an_empty_scale():
     chart = spending_chart(_days([0] * 30), "USD")
     assert {bar.height for bar in chart.bars} == {0}
-    assert chart.gridlines[-1].label == "$10.00"
+    assert chart.gridlines[-1].label == "$20.00"
