@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos clean
+.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos stop clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,5 +65,9 @@ format: install
 	$(BIN)/ruff format ledger tests bench migrations sandbox config.py
 	$(BIN)/ruff check --fix ledger tests bench migrations sandbox config.py
 
-clean:
+# Stops the embedded PostgreSQL (of `make run` and of the tests) if it is running.
+stop:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m ledger.embedded_db stop instance/pg instance/test-pg; fi
+
+clean: stop
 	rm -rf $(VENV) instance/pg instance/test-pg

@@ -1,9 +1,9 @@
 """Gateway webhooks: authenticated by their signatures, not by bearer tokens."""
 
 from flask import request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from ledger.api.blueprint import Blueprint
 from ledger.api.errors import ErrorSchema
 from ledger.services import webhooks
 

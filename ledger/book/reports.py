@@ -77,6 +77,7 @@ class EntryView:
     created_at: datetime
     description: str | None
     reference: str | None
+    metadata: dict | None
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def decode_cursor(cursor: str, parse: Callable[[str], Any] = int) -> Any:
 _ENTRIES = text(
     """
     SELECT e.id, e.kind, e.order_id, e.currency, e.created_at, e.description, e.reference,
+           e.metadata,
            p.amount, p.balance_after
     FROM journal_entries e
     LEFT JOIN LATERAL (
@@ -149,6 +151,7 @@ def list_entries(
             r.created_at,
             r.description,
             r.reference,
+            r.metadata,
         )
         for r in rows[:limit]
     ]

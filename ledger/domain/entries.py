@@ -8,6 +8,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# Every kind of journal entry (`?kind=` accepts these only).
+ENTRY_KINDS = (
+    "topup",
+    "grant",
+    "deduction",
+    "reversal",
+    "expiry",
+    "refund_hold",
+    "refund_release",
+    "refund",
+    "external_refund",
+)
+
 
 class UnbalancedEntry(ValueError):
     """A draft whose postings do not sum to zero in some currency."""

@@ -67,6 +67,7 @@ class StripeGateway(gw.PaymentGateway):
 
     name = "stripe"
     currencies = frozenset({"KRW", "USD"})
+    required_settings = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
 
     def __init__(
         self,

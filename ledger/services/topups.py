@@ -11,6 +11,7 @@ interleaving of webhooks and confirms, the row lock and the status transition
 credit once.
 """
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ from ledger.book import (
 )
 from ledger.book.reports import Page, newest_first
 from ledger.domain import topups as rules
-from ledger.errors import NotFound, UnsupportedCurrency
+from ledger.errors import LedgerError, NotFound, UnsupportedCurrency
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
@@ -54,6 +55,21 @@ class TopupResult:
         return getattr(self.topup, name)
 
 
+def _count_failures(create):
+    """Failed top-up creations are counted by provider and error code, like the others."""
+
+    @functools.wraps(create)
+    def counted(*, provider: str, **kwargs):
+        try:
+            return create(provider=provider, **kwargs)
+        except LedgerError as e:
+            metrics.count_topup(provider, e.code)
+            raise
+
+    return counted
+
+
+@_count_failures
 def create_topup(
     *,
     org_id: uuid.UUID,
