@@ -6,12 +6,17 @@ LEDGER_ENV is `development`, so production never runs on a key anyone can read h
 """
 
 import os
+from typing import overload
 
 from dotenv import load_dotenv
 
 load_dotenv()
 
 
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default

@@ -49,7 +49,7 @@ class Gunicorn:
         self.base = f"http://127.0.0.1:{self.port}"
         self.metrics_dir = tempfile.mkdtemp(prefix="ledger-metrics-")
         self.log_path = log_path or os.devnull
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes]  # started by __enter__
 
     def __enter__(self) -> "Gunicorn":
         command = [

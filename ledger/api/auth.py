@@ -216,23 +216,24 @@ class _JwksCache:
         if keys is None:
             with self._fetching:  # nothing to serve yet: wait for the first fetch
                 if self._url != url or self._keys is None:
-                    self._fetch(url)
+                    return self._fetch(url)
                 return self._keys
         age = time.monotonic() - self._fetched
         known = kid is None or any(k.kid == kid for k in keys.keys)
         wanted = age > self.ttl_seconds or (not known and age > self.refetch_seconds)
         if wanted and self._fetching.acquire(blocking=False):
             try:
-                self._fetch(url)
+                return self._fetch(url)
             finally:
                 self._fetching.release()
-        return self._keys
+        return keys
 
-    def _fetch(self, url: str) -> None:
+    def _fetch(self, url: str) -> KeySet:
         response = requests.get(url, timeout=5)
         response.raise_for_status()
         self._keys = KeySet.import_key_set(response.json())
         self._url, self._fetched = url, time.monotonic()
+        return self._keys
 
 
 _jwks = _JwksCache()

@@ -23,5 +23,6 @@ class WebhookReceiptSchema(Schema):
 @blp.alt_response(502, schema=ErrorSchema, description="the gateway did not answer; retried")
 def receive(provider: str):
     """Receive a gateway event: 200 once stored, 400 invalid_signature otherwise"""
-    outcome = webhooks.receive(provider, request.get_data(cache=False), request.headers)
+    headers = dict(request.headers)  # names as WSGI gives them: Stripe-Signature, Webhook-Id
+    outcome = webhooks.receive(provider, request.get_data(cache=False), headers)
     return {"received": True, "outcome": outcome}

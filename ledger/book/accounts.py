@@ -24,7 +24,7 @@ def platform_account(kind: str, currency: str) -> int:
     key = (kind, currency)
     if key in _cache:
         return _cache[key]
-    pending = db.session.info.setdefault(_PENDING, {})
+    pending: dict[tuple[str, str], int] = db.session.info.setdefault(_PENDING, {})
     if key not in pending:
         params = {"kind": kind, "currency": currency}
         db.session.execute(

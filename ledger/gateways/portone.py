@@ -200,8 +200,8 @@ class PortOneGateway(gw.PaymentGateway):
             raise InvalidSignature("the webhook body is not JSON") from e
         if not isinstance(payload, dict):
             raise InvalidSignature("the webhook body is not a JSON object")
-        type_ = payload.get("type") if isinstance(payload.get("type"), str) else ""
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        type_ = payload["type"] if isinstance(payload.get("type"), str) else ""
+        data = payload["data"] if isinstance(payload.get("data"), dict) else {}
         payment_id = data.get("paymentId") if isinstance(data.get("paymentId"), str) else None
         action = gw.EVENT_IGNORED
         if payment_id and type_ in _PAYMENT_EVENTS:

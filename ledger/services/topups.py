@@ -96,10 +96,10 @@ def create_topup(
     request = {"amount": amount, "currency": currency, "provider": provider, "checkout": checkout}
     earlier = idempotency.lookup(org_id=org_id, kind="topup", order_id=order_id, request=request)
     if earlier is not None:
-        return TopupResult(db.session.get(Topup, uuid.UUID(earlier)), replayed=True)
+        return TopupResult(db.session.get_one(Topup, uuid.UUID(earlier)), replayed=True)
 
     with unit_of_work():  # ends before the gateway call: no transaction stays open across it
-        org = db.session.get(Organization, org_id)
+        org = db.session.get_one(Organization, org_id)
         organization = gw.OrganizationRef(
             org.id, org.name, org.billing_email, org.stripe_customer_id
         )
@@ -118,7 +118,7 @@ def create_topup(
     with unit_of_work():
         claim = idempotency.claim(org_id=org_id, kind="topup", order_id=order_id, request=request)
         if claim.replay_of is not None:
-            return TopupResult(db.session.get(Topup, uuid.UUID(claim.replay_of)), replayed=True)
+            return TopupResult(db.session.get_one(Topup, uuid.UUID(claim.replay_of)), replayed=True)
         if created.customer_id:
             _remember_customer(org_id, created.customer_id)
         topup = Topup(
@@ -215,7 +215,9 @@ def sync_topup(topup_id: uuid.UUID) -> Topup:
 def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
     """Apply the gateway's record to the top-up under its row lock."""
     with unit_of_work():
-        topup = db.session.scalar(select(Topup).where(Topup.id == topup_id).with_for_update())
+        topup = db.session.scalars(
+            select(Topup).where(Topup.id == topup_id).with_for_update()
+        ).one()
         facts = rules.TopupFacts(
             str(topup.id),
             str(topup.org_id),

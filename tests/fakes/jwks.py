@@ -10,7 +10,7 @@ from joserfc.jwk import KeySet
 class FakeJwks:
     """`with FakeJwks(keys) as jwks:` serves the public keys at `jwks.url`."""
 
-    def __init__(self, keys):
+    def __init__(self, keys) -> None:
         self.document = json.dumps(KeySet(keys).as_dict(private=False)).encode()
         self.fetches = 0
         self.hold: threading.Event | None = None  # set: fetches wait until it is set
