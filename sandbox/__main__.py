@@ -54,7 +54,8 @@ def main() -> int:
         )
         return 2
     base = Config.PUBLIC_BASE_URL
-    stripe = SandboxStripe(STRIPE_KEY, STRIPE_WEBHOOK_SECRET).start()
+    stripe = SandboxStripe(STRIPE_KEY, STRIPE_WEBHOOK_SECRET)
+    stripe.start()
     checkout = CheckoutPages(stripe, webhook_url=f"{base}/v1/webhooks/stripe").start()
     portone = FakePortOne(
         api_secret=PORTONE_SECRET, store_id=PORTONE_STORE, webhook_secret=PORTONE_WEBHOOK_SECRET

@@ -32,8 +32,7 @@ class Site:
     def __init__(self, port: int = 0):
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
-        host, bound = self._server.server_address[:2]
-        self.url = f"http://{host}:{bound}"
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self):

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Response,
     after_this_request,
     current_app,
     g,
@@ -27,6 +26,7 @@ from flask import (
 )
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from ledger.api.auth import Principal
 from ledger.errors import LedgerError

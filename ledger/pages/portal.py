@@ -26,6 +26,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from werkzeug.wrappers import Response as BaseResponse
 
 from ledger.api.auth import org_access
 from ledger.api.schemas.api_keys import ApiKeyCreateSchema
@@ -75,7 +76,7 @@ def allowed(org_id: uuid.UUID, action: str) -> bool:
     return True
 
 
-def see_other(endpoint: str, **values) -> Response:
+def see_other(endpoint: str, **values) -> BaseResponse:
     """After a POST: the next page is a GET (reloading it posts nothing again)."""
     return redirect(url_for(endpoint, **values), code=303)
 

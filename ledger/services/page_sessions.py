@@ -47,7 +47,7 @@ class Session:
     org_role: str | None
     return_url: str | None
     csrf_token: str
-    expires_at: datetime
+    expires_at: datetime | None  # None only for a link not yet redeemed
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ def base_url(live_app):
 def sandbox_stripe(live_app, base_url):
     """The Stripe stand-in with its hosted Checkout page, the live app's Stripe."""
     config = live_app.config
-    stripe = SandboxStripe(config["STRIPE_SECRET_KEY"], config["STRIPE_WEBHOOK_SECRET"]).start()
+    stripe = SandboxStripe(config["STRIPE_SECRET_KEY"], config["STRIPE_WEBHOOK_SECRET"])
+    stripe.start()
     pages = CheckoutPages(stripe, webhook_url=f"{base_url}/v1/webhooks/stripe").start()
     config["STRIPE_API_BASE"] = stripe.url
     live_app.extensions.get("gateways", {}).pop("stripe", None)  # rebuilt against it
