@@ -35,10 +35,12 @@ from ledger.api.schemas.refunds import RefundRequestCreateSchema
 from ledger.api.schemas.topups import TopupCreateSchema
 from ledger.book import reports
 from ledger.domain.api_keys import API_KEY_SCOPES
-from ledger.errors import Forbidden, NotFound
+from ledger.errors import Forbidden, NotFound, ValidationFailed
 from ledger.gateways import GATEWAYS, get_gateway
-from ledger.pages import forms, guard
+from ledger.money import MoneyError, parse_amount
+from ledger.pages import guard
 from ledger.pages.chart import spending_chart
+from ledger.pages.forms import load_form
 from ledger.services import deductions, organizations, page_sessions, portal, refunds, topups
 
 bp = guard.page_blueprint("portal", "portal")
@@ -81,6 +83,27 @@ def see_other(endpoint: str, **values) -> BaseResponse:
     return redirect(url_for(endpoint, **values), code=303)
 
 
+def amount_field(name: str, currency: str) -> int | None:
+    """A form's amount as people write it ("50,000", "19.99"); None when left empty."""
+    written = request.form.get(name, "").strip()
+    if not written:
+        return None
+    try:
+        return parse_amount(written, currency)
+    except MoneyError as e:
+        raise ValidationFailed(f"{name}: {e}") from e
+
+
+def present(**fields: object) -> dict[str, object]:
+    """The fields the user filled in (a schema's optional field is absent, not None)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def new_order_id(prefix: str) -> str:
+    """A fresh order_id for a form: submitting the same form twice replays, never repeats."""
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
 @bp.get("/")
 def index():
     return redirect(url_for("portal.balance", org_id=g.page_session.org_id))
@@ -102,8 +125,9 @@ def balance(org_id: uuid.UUID):
 
 
 def _entry_filters() -> dict:
-    return forms.load(
-        EntryListArgsSchema, {k: request.args.get(k) for k in ("kind", "cursor", "limit")}
+    return load_form(
+        EntryListArgsSchema(),
+        present(**{k: request.args.get(k) or None for k in ("kind", "cursor", "limit")}),
     )
 
 
@@ -187,7 +211,7 @@ def topup_list(org_id: uuid.UUID):
         "portal/topups.html",
         topups=topups.list_topups(org_id=org_id, limit=50).data,
         providers=[name for name in GATEWAYS if currency in get_gateway(name).currencies],
-        order_id=forms.new_order_id("portal"),
+        order_id=new_order_id("portal"),
         canceled="canceled" in request.args,
     )
 
@@ -197,15 +221,15 @@ def start_topup(org_id: uuid.UUID):
     org_access(org_id, "topup")
     currency = organizations.organization_currency(org_id)
     provider = request.form.get("provider")
-    body = forms.load(
-        TopupCreateSchema,
-        {
-            "order_id": request.form.get("order_id"),
-            "provider": provider,
-            "amount": forms.amount(request.form.get("amount"), currency),
+    body = load_form(
+        TopupCreateSchema(),
+        present(
+            order_id=request.form.get("order_id"),
+            provider=provider,
+            amount=amount_field("amount", currency),
             # Stripe's card form lives on its hosted Checkout page.
-            "checkout": provider == "stripe",
-        },
+            checkout=provider == "stripe",
+        ),
     )
     topup = topups.create_topup(org_id=org_id, currency=currency, **body)
     next_page = "portal.checkout" if body["checkout"] else "portal.pay"
@@ -272,13 +296,13 @@ def topup(org_id: uuid.UUID, topup_id: uuid.UUID):
 def request_refund(org_id: uuid.UUID, topup_id: uuid.UUID):
     principal = org_access(org_id, "refund")
     currency = organizations.organization_currency(org_id)
-    body = forms.load(
-        RefundRequestCreateSchema,
-        {
-            "topup_id": str(topup_id),
-            "amount": forms.amount(request.form.get("amount"), currency),
-            "reason": request.form.get("reason", "").strip(),
-        },
+    body = load_form(
+        RefundRequestCreateSchema(),
+        present(
+            topup_id=str(topup_id),
+            amount=amount_field("amount", currency),
+            reason=request.form.get("reason", "").strip(),
+        ),
     )
     refunds.request_refund(org_id=org_id, requested_by=principal.subject, **body)
     return see_other("portal.topup", org_id=org_id, topup_id=topup_id)
@@ -309,8 +333,8 @@ def api_keys(org_id: uuid.UUID):
 @bp.post("/<uuid:org_id>/api-keys")
 def create_api_key(org_id: uuid.UUID):
     principal = org_access(org_id, "manage_keys")
-    body = forms.load(
-        ApiKeyCreateSchema,
+    body = load_form(
+        ApiKeyCreateSchema(),
         {"name": request.form.get("name", "").strip(), "scopes": request.form.getlist("scope")},
     )
     created = organizations.create_api_key(org_id=org_id, created_by=principal.subject, **body)
@@ -336,13 +360,13 @@ def simulate_spend(org_id: uuid.UUID):
         raise NotFound("no such page")
     org_access(org_id, "topup")
     currency = organizations.organization_currency(org_id)
-    body = forms.load(
-        DeductionCreateSchema,
-        {
-            "order_id": forms.new_order_id("sandbox-spend"),
-            "amount": forms.amount(request.form.get("amount"), currency),
-            "description": request.form.get("campaign", "").strip() or "Simulated campaign spend",
-        },
+    body = load_form(
+        DeductionCreateSchema(),
+        present(
+            order_id=new_order_id("sandbox-spend"),
+            amount=amount_field("amount", currency),
+            description=request.form.get("campaign", "").strip() or "Simulated campaign spend",
+        ),
     )
     deductions.deduct(org_id=org_id, currency=currency, **body)
     return see_other("portal.balance", org_id=org_id)

@@ -1,45 +1,11 @@
-"""Amounts as people type them, and the spending chart's scale (no database)."""
+"""The portal's spending chart: its scale, bars and dates (no database)."""
 
 from datetime import date, timedelta
 
 import pytest
 
-from ledger.errors import ValidationFailed
 from ledger.pages.chart import spending_chart
-from ledger.pages.forms import amount
 from ledger.services.portal import DaySpending
-
-
-@pytest.mark.parametrize(
-    ("text", "currency", "minor"),
-    [
-        ("50,000", "KRW", 50000),
-        (" 1200 ", "KRW", 1200),
-        ("19.99", "USD", 1999),
-        ("19.9", "USD", 1990),
-        ("1,234.05", "USD", 123405),
-        ("5", "USD", 500),
-        ("", "KRW", None),
-    ],
-)
-def test_amounts_are_read_in_major_units(text, currency, minor):
-    assert amount(text, currency) == minor
-
-
-@pytest.mark.parametrize(
-    ("text", "currency"),
-    [
-        ("12.5", "KRW"),
-        ("1.999", "USD"),
-        ("-5", "KRW"),
-        ("1e3", "KRW"),
-        ("1,00", "KRW"),
-        ("₩5", "KRW"),
-    ],
-)
-def test_anything_else_is_refused(text, currency):
-    with pytest.raises(ValidationFailed):
-        amount(text, currency)
 
 
 def _days(amounts):
