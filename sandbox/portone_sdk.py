@@ -48,7 +48,7 @@ _SDK = """// Sandbox stand-in for PortOne's browser SDK (V2): no real money move
       const pay = box("button", "padding:10px 18px;margin-right:8px;border:0;border-radius:6px;" +
         "background:#2f5bea;color:#fff;font:inherit;cursor:pointer", "Pay");
       const close = box("button", "padding:10px 18px;border:1px solid #ccc;border-radius:6px;" +
-        "background:#fff;font:inherit;cursor:pointer", "Close");
+        "background:#fff;color:#1d2433;font:inherit;cursor:pointer", "Close");
       dialog.append(pay, close);
       shade.append(dialog);
       document.body.append(shade);

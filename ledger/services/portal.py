@@ -106,6 +106,7 @@ class RefundOutlook:
     topup: Topup
     refundable: int  # what a request could ask for now (0 when `refusal` says why not)
     unused: int  # what is left of its credit (its lot)
+    held: int  # what an open refund request of it holds
     consumed: int  # what was spent of it
     window_closes_at: datetime | None
     days_left: int | None
@@ -150,6 +151,7 @@ def refund_outlook(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> RefundOutlook:
         topup=topup,
         refundable=refundable,
         unused=unused,
+        held=held,
         consumed=max(0, paid - unused - held),
         window_closes_at=closes_at,
         days_left=days_left,

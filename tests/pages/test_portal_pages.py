@@ -61,6 +61,8 @@ def test_a_refund_requested_in_the_portal_is_pending_through_the_api(
     page.get_by_role("button", name="Request a refund").click()
     assert page.locator("#refund-requests tbody tr .badge").inner_text() == "pending"
     assert "already waiting" in page.locator("#refund-why").inner_text()
+    assert page.locator("#refund-held").inner_text() == "₩30,000"
+    assert page.locator("#unused").inner_text() == "₩12,000"
     assert page.locator("#refund-form").count() == 0
 
     r = caller.client.get(f"/v1/orgs/{org.id}/refund-requests", headers=caller.user(org))
