@@ -10,6 +10,7 @@ from flask import Response, render_template, request, stream_with_context
 from ledger.api.auth import org_access
 from ledger.api.schemas.credits import EntryListArgsSchema
 from ledger.book import reports
+from ledger.domain.entries import ENTRY_KINDS
 from ledger.pages.forms import load_form
 from ledger.pages.portal.blueprint import bp, present
 from ledger.services import portal
@@ -42,22 +43,8 @@ def transactions(org_id: uuid.UUID):
         "portal/transactions.html",
         page=reports.list_entries(org_id=org_id, **filters),
         kind=filters.get("kind"),
-        kinds=KINDS,
+        kinds=ENTRY_KINDS,
     )
-
-
-# The kinds of entry an organisation's history can hold, for the filter.
-KINDS = (
-    "topup",
-    "deduction",
-    "reversal",
-    "grant",
-    "refund_hold",
-    "refund_release",
-    "refund",
-    "external_refund",
-    "expiry",
-)
 
 
 @bp.get("/<uuid:org_id>/transactions.csv")
