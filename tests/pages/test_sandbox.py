@@ -5,9 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
+from config import TestConfig
+from ledger.app import create_app
 from ledger.extensions import db
+from ledger.settings import UnsafeConfiguration
 from sandbox.seed import seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +31,16 @@ def test_the_sandbox_refuses_to_run_in_production():
     assert result.returncode == 2
     assert "refuses to run with LEDGER_ENV=production" in result.stderr
     assert "Serving" not in result.stdout
+
+
+def test_an_app_with_the_sandbox_on_refuses_to_start_in_production(database_url):
+    class SandboxInProduction(TestConfig):
+        LEDGER_ENV = "production"
+        SANDBOX = True
+        SQLALCHEMY_DATABASE_URI = database_url
+
+    with pytest.raises(UnsafeConfiguration, match="sandbox"):
+        create_app(SandboxInProduction)
 
 
 def test_the_demo_organisation_has_a_month_of_history_that_verifies(
