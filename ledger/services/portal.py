@@ -21,7 +21,7 @@ from ledger.domain import refunds as rules
 from ledger.errors import LedgerError, NotFound
 from ledger.extensions import db
 from ledger.models import Organization, RefundRequest, Topup
-from ledger.services import topups
+from ledger.services import disputes, topups
 from ledger.services.organizations import get_organization
 from ledger.services.refunds.locks import topup_lot
 
@@ -134,6 +134,10 @@ def refund_outlook(*, org_id: uuid.UUID, topup_id: uuid.UUID) -> RefundOutlook:
             lot_kind=lot.kind if lot else None,
             lot_remaining=lot.remaining if lot else 0,
             has_open_request=any(r.status in rules.OPEN for r in requests),
+            disputed=disputes.is_disputed(topup.id),
+            bank_transfer=topup.bank_transfer,
+            # The form asks for the bank account a bank-transfer top-up goes back to.
+            has_refund_account=True,
         )
     refusal, refundable = None, 0
     try:

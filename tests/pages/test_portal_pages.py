@@ -176,3 +176,47 @@ def test_without_the_sandbox_there_is_no_banner_and_no_spending(page, live_calle
     )
     assert status == 404
     assert live_caller.balance(org)["available"] == 20000
+
+
+def test_a_bank_transfer_top_up_is_refunded_to_the_account_the_form_names(
+    page, caller, portone, live_caller, base_url, verify_ledger
+):
+    org = caller.create_org(currency="KRW", name="Transfer Ads")
+    r = caller.client.post(
+        f"/v1/orgs/{org.id}/topups",
+        json={"order_id": "va-1", "amount": 40000, "provider": "portone"},
+        headers=caller.user(org),
+    )
+    topup_id = r.json["id"]
+    portone.issue_virtual_account(r.json["portone"]["payment_id"], 40000)
+    portone.deposit(r.json["portone"]["payment_id"])
+    confirmed = caller.client.post(
+        f"/v1/orgs/{org.id}/topups/{topup_id}/confirm", headers=caller.user(org)
+    )
+    assert confirmed.json["status"] == "paid"
+
+    page.goto(portal_link(live_caller, org))
+    page.goto(f"{base_url}/portal/{org.id}/topups/{topup_id}")
+    form = page.locator("#refund-form")
+    form.locator("input[name=reason]").fill("Moving to another platform")
+    form.locator("select[name=account_bank]").select_option("SHINHAN")
+    form.locator("input[name=account_number]").fill("110-123-456789")
+    form.locator("input[name=account_holder_name]").fill("Transfer Ads Co")
+    form.get_by_role("button", name="Request a refund").click()
+    assert page.locator("#refund-requests tbody tr .badge").inner_text() == "pending"
+
+    [request] = caller.client.get(
+        f"/v1/orgs/{org.id}/refund-requests", headers=caller.user(org)
+    ).json["data"]
+    assert (request["status"], request["amount"]) == ("pending", 40000)
+    approved = caller.client.post(
+        f"/v1/admin/refund-requests/{request['id']}/approve", json={}, headers=caller.operator
+    )
+    assert approved.json["status"] == "succeeded"
+    [cancel] = portone.calls("POST", f"/payments/{topup_id}/cancel")
+    assert cancel.body["refundAccount"] == {
+        "bank": "SHINHAN",
+        "number": "110-123-456789",
+        "holderName": "Transfer Ads Co",
+    }
+    verify_ledger()

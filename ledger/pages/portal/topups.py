@@ -7,6 +7,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from ledger.api.auth import org_access
 from ledger.api.schemas.refunds import RefundRequestCreateSchema
 from ledger.api.schemas.topups import TopupCreateSchema
+from ledger.domain.refunds import REFUND_BANKS
 from ledger.gateways import GATEWAYS, get_gateway
 from ledger.pages import guard
 from ledger.pages.forms import load_form
@@ -97,7 +98,9 @@ def checkout_canceled():
 def topup(org_id: uuid.UUID, topup_id: uuid.UUID):
     org_access(org_id, "read")
     outlook = portal.refund_outlook(org_id=org_id, topup_id=topup_id)
-    return render_template("portal/topup.html", outlook=outlook, topup=outlook.topup)
+    return render_template(
+        "portal/topup.html", outlook=outlook, topup=outlook.topup, banks=sorted(REFUND_BANKS)
+    )
 
 
 # Refunds
@@ -113,10 +116,20 @@ def request_refund(org_id: uuid.UUID, topup_id: uuid.UUID):
             topup_id=str(topup_id),
             amount=amount_field("amount", currency),
             reason=request.form.get("reason", "").strip(),
+            refund_account=_refund_account(),
         ),
     )
     refunds.request_refund(org_id=org_id, requested_by=principal.subject, **body)
     return see_other("portal.topup", org_id=org_id, topup_id=topup_id)
+
+
+def _refund_account() -> dict[str, str] | None:
+    """The bank account of a bank-transfer (virtual account) top-up's refund, if given."""
+    fields = {name: request.form.get(f"account_{name}", "").strip() for name in ACCOUNT_FIELDS}
+    return fields if any(fields.values()) else None
+
+
+ACCOUNT_FIELDS = ("bank", "number", "holder_name")
 
 
 @bp.post("/<uuid:org_id>/refund-requests/<uuid:request_id>/cancel")
