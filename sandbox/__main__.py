@@ -21,10 +21,10 @@ from ledger.app import create_app
 from ledger.embedded_db import embedded_database_url
 from ledger.pages.links import sign_in_url
 from ledger.services.page_sessions import create_sign_in_link
+from sandbox.portone_api import FakePortOne
 from sandbox.portone_sdk import PortOneSdk
 from sandbox.seed import Demo, seed
 from sandbox.stripe_checkout import CheckoutPages, SandboxStripe
-from tests.fakes.portone import FakePortOne
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "ledger_sandbox"

@@ -13,8 +13,8 @@ import json
 
 import requests
 
+from sandbox.portone_api import FakePortOne
 from sandbox.web import Reply, Request, Site
-from tests.fakes.portone import FakePortOne
 
 _CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type"}
 

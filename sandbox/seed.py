@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 
 from ledger import clock
 from ledger.services import deductions, grants, organizations, refunds, topups
+from sandbox.portone_api import FakePortOne
 from sandbox.stripe_checkout import SandboxStripe
-from tests.fakes.portone import FakePortOne
 
 CAMPAIGNS = ("Spring sale: search ads", "Brand awareness: video", "Retargeting: display")
 

@@ -16,8 +16,8 @@ from urllib.parse import quote
 import requests
 
 from ledger.pages.formatting import format_money
+from sandbox.stripe_api import FakeStripe, StripeAPIError
 from sandbox.web import Reply, Request, Site, redirect
-from tests.fakes.stripe import FakeStripe, StripeAPIError
 
 
 class SandboxStripe(FakeStripe):

@@ -15,10 +15,10 @@ from werkzeug.serving import make_server
 from config import TestConfig
 from ledger.app import create_app
 from ledger.extensions import db
+from sandbox.portone_api import FakePortOne
 from sandbox.portone_sdk import PortOneSdk
 from sandbox.stripe_checkout import CheckoutPages, SandboxStripe
 from tests.fakes.oidc import FakeOidc
-from tests.fakes.portone import FakePortOne
 from tests.helpers import Caller
 
 CHROMIUM = Path("/usr/bin/chromium")
