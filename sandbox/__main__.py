@@ -32,6 +32,7 @@ DATABASE = "ledger_sandbox"
 # The stand-ins' own keys: real keys in the environment never reach them.
 STRIPE_KEY, STRIPE_WEBHOOK_SECRET = "sk_test_sandbox", "whsec_sandbox_stripe"
 PORTONE_SECRET, PORTONE_STORE = "portone-sandbox-secret", "store-sandbox"
+PORTONE_CHANNEL = "channel-key-sandbox"
 PORTONE_WEBHOOK_SECRET = "whsec_c2FuZGJveC1wb3J0b25lLXdlYmhvb2s="
 
 
@@ -58,7 +59,10 @@ def main() -> int:
     stripe.start()
     checkout = CheckoutPages(stripe, webhook_url=f"{base}/v1/webhooks/stripe").start()
     portone = FakePortOne(
-        api_secret=PORTONE_SECRET, store_id=PORTONE_STORE, webhook_secret=PORTONE_WEBHOOK_SECRET
+        api_secret=PORTONE_SECRET,
+        store_id=PORTONE_STORE,
+        webhook_secret=PORTONE_WEBHOOK_SECRET,
+        channel_key=PORTONE_CHANNEL,
     ).start()
     sdk = PortOneSdk(portone, webhook_url=f"{base}/v1/webhooks/portone").start()
 
@@ -71,7 +75,7 @@ def main() -> int:
         PORTONE_API_SECRET = PORTONE_SECRET
         PORTONE_WEBHOOK_SECRET = PORTONE_WEBHOOK_SECRET
         PORTONE_STORE_ID = PORTONE_STORE
-        PORTONE_CHANNEL_KEY = "channel-key-sandbox"
+        PORTONE_CHANNEL_KEY = PORTONE_CHANNEL
         PORTONE_API_BASE = portone.url
         PORTONE_BROWSER_SDK_URL = sdk.sdk_url
 
