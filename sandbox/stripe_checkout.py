@@ -86,6 +86,7 @@ def _page(session: dict) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sandbox Stripe Checkout</title>
 <style>
+  * {{ box-sizing: border-box; }}
   body {{ font: 15px/1.5 system-ui, sans-serif; background: #f6f9fc; margin: 0; }}
   .banner {{ background: #f0b429; text-align: center; font-weight: 600; padding: 6px; }}
   main {{ max-width: 420px; margin: 48px auto; background: #fff; padding: 24px 28px;
