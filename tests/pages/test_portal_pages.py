@@ -220,3 +220,24 @@ def test_a_bank_transfer_top_up_is_refunded_to_the_account_the_form_names(
         "holderName": "Transfer Ads Co",
     }
     verify_ledger()
+
+
+def test_holds_show_as_reserved_and_captures_as_spending(page, caller, live_caller, base_url):
+    org = live_caller.create_org(currency="KRW", name="Hold Ads")
+    live_caller.grant(org, 30000)
+    hold = live_caller.client.post(
+        f"/v1/orgs/{org.id}/holds",
+        json={"order_id": "h-1", "amount": 12000},
+        headers=live_caller.service,
+    )
+    assert hold.status_code == 201, hold.json
+    capture = live_caller.client.post(
+        f"/v1/orgs/{org.id}/holds/{hold.json['id']}/captures",
+        json={"order_id": "c-1", "amount": 5000},
+        headers=live_caller.service,
+    )
+    assert capture.status_code == 201, capture.json
+    page.goto(portal_link(live_caller, org))
+    assert page.locator("#available").inner_text() == "₩18,000"
+    assert page.locator("#reserved").inner_text() == "₩7,000"
+    assert "₩5,000" in page.locator("#spending-total").inner_text()
