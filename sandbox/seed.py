@@ -18,7 +18,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from ledger import clock
-from ledger.services import deductions, grants, organizations, refunds, topups
+from ledger.services import deductions, grants, holds, organizations, refunds, topups
 from sandbox.portone_api import FakePortOne
 from sandbox.stripe_checkout import SandboxStripe
 
@@ -33,7 +33,8 @@ class Demo:
 
 def seed(database_url: str, stripe: SandboxStripe, portone: FakePortOne) -> Demo:
     """Seoul Flowers: three PortOne top-ups over a month, a loyalty grant, daily
-    campaign spending, a Stripe top-up today and a refund request waiting for an operator."""
+    campaign spending, a Stripe top-up today, a campaign budget held and partly spent,
+    and a refund request waiting for an operator."""
     org = organizations.create_organization(
         name="Seoul Flowers", billing_email="ads@seoulflowers.example", currency="KRW"
     )
@@ -57,6 +58,18 @@ def seed(database_url: str, stripe: SandboxStripe, portone: FakePortOne) -> Demo
             _spend(org.id, days_ago)
     topup = _stripe_topup(stripe, org.id, "demo-topup-today", 50_000)
     _spend(org.id, 0)
+    # A campaign's budget held for the week, part of it spent already.
+    budget = holds.create_hold(
+        org_id=org.id,
+        order_id="demo-budget-summer",
+        amount=60_000,
+        currency="KRW",
+        description="Summer launch: weekly budget",
+        reference="campaign-4",
+    )
+    holds.capture_hold(
+        org_id=org.id, hold_id=budget.id, order_id="demo-budget-summer-day-1", amount=9_000
+    )
     refunds.request_refund(
         org_id=org.id,
         topup_id=topup.id,

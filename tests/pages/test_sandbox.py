@@ -70,4 +70,8 @@ def test_the_demo_organisation_has_a_month_of_history_that_verifies(
         f"/v1/orgs/{demo.org_id}/refund-requests", headers=live_caller.operator
     )
     assert [r["status"] for r in refunds.json["data"]] == ["pending"]
+    balance = live_caller.client.get(
+        f"/v1/orgs/{demo.org_id}/balance", headers=live_caller.operator
+    ).json
+    assert (balance["reserved"], balance["held"]) == (51000, 20000)
     verify_ledger()
