@@ -55,21 +55,23 @@ def seed(database_url: str, stripe: SandboxStripe, portone: FakePortOne) -> Demo
                     granted_by="sandbox",
                     expires_at=now + timedelta(days=28),
                 )
+            if days_ago == 3:
+                # A campaign's budget held for its week, spent from as it runs.
+                budget = holds.create_hold(
+                    org_id=org.id,
+                    order_id="demo-budget-summer",
+                    amount=60_000,
+                    currency="KRW",
+                    description="Summer launch: weekly budget",
+                    reference="campaign-4",
+                )
+            if days_ago == 1:
+                holds.capture_hold(
+                    org_id=org.id, hold_id=budget.id, order_id="demo-budget-day-1", amount=9_000
+                )
             _spend(org.id, days_ago)
     topup = _stripe_topup(stripe, org.id, "demo-topup-today", 50_000)
     _spend(org.id, 0)
-    # A campaign's budget held for the week, part of it spent already.
-    budget = holds.create_hold(
-        org_id=org.id,
-        order_id="demo-budget-summer",
-        amount=60_000,
-        currency="KRW",
-        description="Summer launch: weekly budget",
-        reference="campaign-4",
-    )
-    holds.capture_hold(
-        org_id=org.id, hold_id=budget.id, order_id="demo-budget-summer-day-1", amount=9_000
-    )
     refunds.request_refund(
         org_id=org.id,
         topup_id=topup.id,
