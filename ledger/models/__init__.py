@@ -9,6 +9,7 @@ from ledger.models.organizations import ApiKey, Organization
 from ledger.models.page_sessions import PageSession
 from ledger.models.refunds import ExternalRefund, RefundRequest
 from ledger.models.topups import Topup
+from ledger.models.verify_runs import VerifyRun
 from ledger.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "Posting",
     "RefundRequest",
     "Topup",
+    "VerifyRun",
     "WebhookEvent",
 ]

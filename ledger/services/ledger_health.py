@@ -1,0 +1,79 @@
+"""The ledger's health, for operators: the trial balance, the last run of the ledger's
+checks, and webhook events from the gateways that failed.
+
+`run_verify` runs the checks (`ledger.book.verify`) and keeps the result in
+`verify_runs`, whether the `verify` command or the console's button started it, so the
+console shows the last result whoever ran it.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, text
+
+from ledger import clock
+from ledger.book import reports, unit_of_work
+from ledger.book.verify import run_checks
+from ledger.extensions import db
+from ledger.models import VerifyRun
+
+# Events the inbox could not process (a gateway outage, a bug): the gateway retries
+# them, `sync-topups` does too, and an operator should know they are there.
+_INBOX_FAILURES = text(
+    """
+    SELECT id, provider, event_id, type, received_at, attempts, last_error
+    FROM webhook_events
+    WHERE processed_at IS NULL AND last_error IS NOT NULL
+    ORDER BY received_at DESC
+    LIMIT :limit
+    """
+)
+
+
+@dataclass(frozen=True)
+class InboxFailure:
+    id: int
+    provider: str
+    event_id: str
+    type: str
+    received_at: datetime
+    attempts: int
+    last_error: str
+
+
+@dataclass(frozen=True)
+class LedgerHealth:
+    trial_balance: reports.TrialBalance
+    last_verify: VerifyRun | None
+    inbox_failures: list[InboxFailure]
+
+
+def run_verify(*, source: str, started_by: str | None = None) -> VerifyRun:
+    """Run every check of the ledger and keep the result; `findings` empty means sound."""
+    started_at = clock.now()
+    findings = run_checks()
+    with unit_of_work():
+        run = VerifyRun(
+            source=source,
+            started_by=started_by,
+            started_at=started_at,
+            finished_at=clock.now(),
+            findings=findings,
+        )
+        db.session.add(run)
+    return run
+
+
+def ledger_health(*, limit: int = 50) -> LedgerHealth:
+    """What an operator checks first when money looks wrong."""
+    trial_balance = reports.trial_balance()
+    with unit_of_work():
+        last_verify = db.session.scalar(
+            select(VerifyRun).order_by(VerifyRun.finished_at.desc(), VerifyRun.id.desc()).limit(1)
+        )
+        failures = db.session.execute(_INBOX_FAILURES, {"limit": limit}).all()
+    return LedgerHealth(
+        trial_balance=trial_balance,
+        last_verify=last_verify,
+        inbox_failures=[InboxFailure(**row._asdict()) for row in failures],
+    )
