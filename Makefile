@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
+SOURCES := ledger tests bench migrations config.py wsgi.py gunicorn.conf.py
 
-.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos clean
+.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos stop clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,14 +51,17 @@ resume-refunds: install
 	$(BIN)/flask ledger resume-refunds
 
 lint: install
-	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check ledger tests bench migrations config.py
-	$(BIN)/ruff format --check ledger tests bench migrations config.py
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/mypy
 
 format: install
-	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff format ledger tests bench migrations config.py
-	$(BIN)/ruff check --fix ledger tests bench migrations config.py
+	$(BIN)/ruff format $(SOURCES)
+	$(BIN)/ruff check --fix $(SOURCES)
 
-clean:
+# Stops the embedded PostgreSQL (of `make run` and of the tests) if it is running.
+stop:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m ledger.embedded_db stop instance/pg instance/test-pg; fi
+
+clean: stop
 	rm -rf $(VENV) instance/pg instance/test-pg

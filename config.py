@@ -1,18 +1,37 @@
 """Configuration, read from the environment (a `.env` file is optional).
 
-This is the only module that reads `os.environ`. Defaults are for development only.
+This is the only module that reads `os.environ`. Secrets have no default here: the
+development ones in DEVELOPMENT_DEFAULTS are filled in by `ledger/settings.py` only when
+LEDGER_ENV is `development`, so production never runs on a key anyone can read here.
 """
 
 import os
+from typing import overload
 
 from dotenv import load_dotenv
 
 load_dotenv()
 
 
+@overload
+def _env(name: str) -> str | None: ...
+@overload
+def _env(name: str, default: str) -> str: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+# Applied only in development (and said so in the log at start); never in production.
+DEVELOPMENT_DEFAULTS = {
+    "JWT_SECRET": "dev-insecure-jwt-secret-change-me",
+    "STRIPE_SECRET_KEY": "sk_test_dev",
+    "STRIPE_WEBHOOK_SECRET": "whsec_dev",
+    "PORTONE_API_SECRET": "portone-dev-secret",
+    "PORTONE_WEBHOOK_SECRET": "whsec_ZGV2LXBvcnRvbmUtc2VjcmV0",
+    "PORTONE_STORE_ID": "store-dev",
+    "PORTONE_CHANNEL_KEY": "channel-key-dev",
+}
 
 
 class Config:
@@ -25,14 +44,22 @@ class Config:
         "pool_pre_ping": True,
     }
     EMBEDDED_DB_DIR = _env("EMBEDDED_DB_DIR")  # default: <instance>/pg
+    # Longest wait for a row lock, for any one statement (0: none, for long maintenance
+    # commands), and for a free pooled connection; then `503 busy`.
+    DB_LOCK_TIMEOUT_MS = int(_env("DB_LOCK_TIMEOUT_MS", "3000"))
+    DB_STATEMENT_TIMEOUT_MS = int(_env("DB_STATEMENT_TIMEOUT_MS", "30000"))
+    DB_POOL_TIMEOUT_SECONDS = float(_env("DB_POOL_TIMEOUT_SECONDS", "3"))
+    MAX_BODY_BYTES = int(_env("MAX_BODY_BYTES", str(1024 * 1024)))
+    # gunicorn: a client silent this long mid-request loses its connection (and thread).
+    CLIENT_READ_TIMEOUT_SECONDS = int(_env("CLIENT_READ_TIMEOUT_SECONDS", "10"))
 
-    JWT_SECRET = _env("JWT_SECRET", "dev-insecure-jwt-secret-change-me")
+    JWT_SECRET = _env("JWT_SECRET")
     JWT_JWKS_URL = _env("JWT_JWKS_URL")
     JWT_ISSUER = _env("JWT_ISSUER", "ledger-dev")
     JWT_AUDIENCE = _env("JWT_AUDIENCE", "ledger-api")
 
-    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_dev")
-    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_dev")
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = _env("STRIPE_API_BASE", "https://api.stripe.com")
     STRIPE_CHECKOUT_SUCCESS_URL = _env(
         "STRIPE_CHECKOUT_SUCCESS_URL", "http://127.0.0.1:5000/checkout/success"
@@ -44,10 +71,10 @@ class Config:
     # The SDK retries timeouts, 409s and 5xx with the same idempotency key.
     STRIPE_MAX_NETWORK_RETRIES = int(_env("STRIPE_MAX_NETWORK_RETRIES", "2"))
 
-    PORTONE_API_SECRET = _env("PORTONE_API_SECRET", "portone-dev-secret")
-    PORTONE_WEBHOOK_SECRET = _env("PORTONE_WEBHOOK_SECRET", "whsec_ZGV2LXBvcnRvbmUtc2VjcmV0")
-    PORTONE_STORE_ID = _env("PORTONE_STORE_ID", "store-dev")
-    PORTONE_CHANNEL_KEY = _env("PORTONE_CHANNEL_KEY", "channel-key-dev")
+    PORTONE_API_SECRET = _env("PORTONE_API_SECRET")
+    PORTONE_WEBHOOK_SECRET = _env("PORTONE_WEBHOOK_SECRET")
+    PORTONE_STORE_ID = _env("PORTONE_STORE_ID")
+    PORTONE_CHANNEL_KEY = _env("PORTONE_CHANNEL_KEY")
     PORTONE_API_BASE = _env("PORTONE_API_BASE", "https://api.portone.io")
 
     # Set under gunicorn: each worker writes its metrics there, and /metrics adds them up.
@@ -99,3 +126,6 @@ class TestConfig(Config):
     PORTONE_CHANNEL_KEY = "channel-key-test"
     GATEWAY_TIMEOUT_SECONDS = 2.0
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 30, "max_overflow": 30, "pool_pre_ping": True}
+    # Concurrency tests pile 16 threads onto one wallet on a shared 2-core machine and
+    # assert exact outcomes; tests/safety/test_busy.py checks the 503 with its own short one.
+    DB_LOCK_TIMEOUT_MS = 30_000

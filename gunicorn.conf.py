@@ -4,7 +4,8 @@ import multiprocessing
 
 workers = multiprocessing.cpu_count() * 2
 threads = 4
-worker_class = "gthread"
+# gthread, answering its own errors as JSON, with a read timeout (ledger/serving.py).
+worker_class = "ledger.serving.LedgerWorker"
 timeout = 30
 graceful_timeout = 10
 

@@ -10,6 +10,7 @@ commit. The statements and the posting's parameters are the service's own
 import threading
 import time
 from collections import Counter
+from typing import Any
 
 import psycopg
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
@@ -40,16 +41,26 @@ def conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
+def _one(cursor: psycopg.Cursor[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The row of a statement that always returns exactly one."""
+    row = cursor.fetchone()
+    if row is None:
+        raise RuntimeError("the statement returned no row")
+    return row
+
+
 def deduct(conn: psycopg.Connection, org_id, revenue_id: int, order_id: str, amount: int) -> int:
     """One deduction in one transaction; returns the entry id (0 when short of credit)."""
     with conn.transaction():
-        key_id = conn.execute(
-            CLAIM,
-            {"org_id": org_id, "kind": "deduction", "order_id": order_id, "hash": "0" * 64},
-        ).fetchone()[0]
-        wallet_id, _, _, balance = conn.execute(
-            LOCK, {"org_id": org_id, "currency": "KRW", "kinds": ["available"]}
-        ).fetchone()
+        key_id = _one(
+            conn.execute(
+                CLAIM,
+                {"org_id": org_id, "kind": "deduction", "order_id": order_id, "hash": "0" * 64},
+            )
+        )[0]
+        wallet_id, _, _, balance = _one(
+            conn.execute(LOCK, {"org_id": org_id, "currency": "KRW", "kinds": ["available"]})
+        )
         open_lots = [
             LotBalance(*row)
             for row in conn.execute(OPEN_LOTS, {"org_id": org_id, "currency": "KRW"})
@@ -73,7 +84,7 @@ def deduct(conn: psycopg.Connection, org_id, revenue_id: int, order_id: str, amo
         plan = engine.plan_statement(
             [draft], {wallet_id: Wallet(wallet_id, "available", "KRW", balance)}
         )
-        entry_id = conn.execute(POST, plan.params).fetchone()[1]
+        entry_id = _one(conn.execute(POST, plan.params))[1]
         conn.execute(RECORD, {"id": key_id, "result_id": str(entry_id)})
     return entry_id
 

@@ -81,20 +81,18 @@ class Client:
     def send(self, op: Operation, give_up_at: float) -> None:
         while time.monotonic() < give_up_at:
             try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection(
-                        self.address.hostname, self.address.port, timeout=15
-                    )
-                self.conn.request(
+                conn = self.conn or http.client.HTTPConnection(self.address.netloc, timeout=15)
+                self.conn = conn
+                conn.request(
                     "POST", op.path, body=json.dumps(op.body), headers=self.headers[op.kind]
                 )
-                response = self.conn.getresponse()
+                response = conn.getresponse()
                 body = response.read()
                 if response.status < 500:
                     op.status, op.answer = response.status, json.loads(body)
                     return
             except (OSError, http.client.HTTPException):
-                self.conn.close()
+                self.close()
                 self.conn = None
             self.report.retries += 1
             time.sleep(0.05)
@@ -233,7 +231,7 @@ def _check(app, url: str, orgs: list[str], operations: list[Operation]) -> list[
                 "WHERE order_id <> 'seed' GROUP BY org_id, kind, order_id"
             )
         ).all()
-        balances = dict(
+        balances: dict[str, int] = dict(
             db.session.execute(
                 text("SELECT org_id::text, balance FROM ledger_accounts WHERE kind = 'available'")
             ).all()

@@ -61,7 +61,7 @@ def run(
     barrier = threading.Barrier(clients)
 
     def client(i: int) -> None:
-        conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        conn = http.client.HTTPConnection(address.netloc, timeout=30)
         barrier.wait()
         n = 0
         while time.monotonic() < stop_at:

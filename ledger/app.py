@@ -3,22 +3,30 @@
 from flask import Flask
 
 from ledger.api import api, register_blueprints
+from ledger.api.busy import register_busy_handlers
 from ledger.api.errors import register_error_handlers
+from ledger.api.limits import register_limits
 from ledger.api.observability import register_observability
 from ledger.api.request_id import register_request_id
 from ledger.cli import ledger_cli
 from ledger.extensions import db, migrate
+from ledger.logs import configure_logging
+from ledger.settings import apply_settings
 
 
 def create_app(config: object | None = None) -> Flask:
+    configure_logging()
     app = Flask(__name__)
     app.config.from_object(config or "config.Config")
+    apply_settings(app)
     _resolve_database(app)
     _init_extensions(app)
     register_request_id(app)
     register_observability(app)
+    register_limits(app)
     register_blueprints(app, api)
     register_error_handlers(app)
+    register_busy_handlers(app)
     app.cli.add_command(ledger_cli)
     return app
 

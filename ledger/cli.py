@@ -55,7 +55,12 @@ def token_command(org_id, role, operator, service, sub, ttl):
     if not roles and not org_id:
         raise click.UsageError("give --org ID, --operator or --service")
     if org_id:
-        uuid.UUID(org_id)
+        try:
+            uuid.UUID(org_id)
+        except ValueError as e:
+            raise click.ClickException(f"--org {org_id!r} is not an organisation id") from e
+    if not current_app.config.get("JWT_SECRET"):
+        raise click.ClickException("JWT_SECRET is not set: tokens come from the identity provider")
     click.echo(
         mint_token(
             current_app.config,

@@ -28,6 +28,13 @@ class ValidationFailed(LedgerError):
     message = "the request is not valid"
 
 
+class InvalidMetadata(ValidationFailed):
+    """`metadata` is not a small flat object of strings, finite numbers and booleans."""
+
+    code = "invalid_metadata"
+    message = "the metadata is not valid"
+
+
 class Unauthenticated(LedgerError):
     """No token, or a token that is malformed, expired, revoked or badly signed."""
 
@@ -138,6 +145,14 @@ class NotRefundable(LedgerError):
     code = "not_refundable"
     http_status = 422
     message = "this top-up cannot be refunded"
+
+
+class ProviderUnavailable(LedgerError):
+    """The gateway's keys are not configured, so it is off."""
+
+    code = "provider_unavailable"
+    http_status = 422
+    message = "this payment provider is not available"
 
 
 class GatewayError(LedgerError):

@@ -14,6 +14,7 @@ from ledger.book.accounts import forget_cached_accounts
 from ledger.book.verify import run_checks
 from ledger.extensions import db
 from tests.database import create_database, drop_database
+from tests.factories import OrganizationFactory
 from tests.helpers import Caller
 
 # The fake Stripe API and its fixtures (`fake_stripe`, `stripe_webhook`), for any test.
@@ -69,7 +70,7 @@ def caller(app):
 @pytest.fixture
 def org(caller):
     """A fresh KRW organisation."""
-    return caller.create_org(currency="KRW")
+    return OrganizationFactory.create(caller=caller)
 
 
 @pytest.fixture

@@ -1,21 +1,10 @@
-"""Test helpers: callers with tokens, and scenario steps that go through the API."""
-
-import uuid
-from dataclasses import dataclass
+"""Test helpers: callers with tokens, and scenario steps that go through the API (the
+data they make comes from tests/factories.py)."""
 
 from flask import Flask
 
 from ledger.cli import mint_token
-
-
-def new_order_id(prefix: str = "ord") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:16]}"
-
-
-@dataclass
-class Org:
-    id: str
-    currency: str
+from tests.factories import ApiKeyFactory, GrantFactory, Org, OrganizationFactory, new_order_id
 
 
 class Caller:
@@ -50,34 +39,18 @@ class Caller:
         return self.auth(self.token(org_id=org.id, role=role, sub=f"{role}-of-{org.id}"))
 
     def api_key(self, org, scopes) -> tuple[str, dict]:
-        r = self.client.post(
-            f"/v1/orgs/{org.id}/api-keys",
-            json={"name": "k", "scopes": list(scopes)},
-            headers=self.user(org, "owner"),
-        )
-        assert r.status_code == 201, r.json
-        return r.json["id"], self.auth(r.json["key"])
+        key = ApiKeyFactory.create(caller=self, org=org, scopes=scopes)
+        return key.id, key.headers
 
     # Scenario steps
 
-    def create_org(self, currency="KRW", name="Acme Ads") -> Org:
-        r = self.client.post(
-            "/v1/orgs",
-            json={"name": name, "billing_email": "billing@example.com", "currency": currency},
-            headers=self.operator,
-        )
-        assert r.status_code == 201, r.json
-        return Org(r.json["id"], currency)
+    def create_org(self, currency="KRW", **fields) -> Org:
+        return OrganizationFactory.create(caller=self, currency=currency, **fields)
 
     def grant(self, org, amount, expires_at=None, currency=None):
-        body = {"order_id": new_order_id("grant"), "amount": amount, "reason": "test credit"}
-        if expires_at:
-            body["expires_at"] = expires_at.isoformat()
-        if currency:
-            body["currency"] = currency
-        r = self.client.post(f"/v1/admin/orgs/{org.id}/grants", json=body, headers=self.operator)
-        assert r.status_code == 201, r.json
-        return r.json
+        return GrantFactory.create(
+            caller=self, org=org, amount=amount, expires_at=expires_at, currency=currency
+        )
 
     def deduct(self, org, amount, order_id=None, headers=None, client=None, **extra):
         body = {"order_id": order_id or new_order_id("ded"), "amount": amount, **extra}

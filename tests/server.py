@@ -41,14 +41,15 @@ def _free_port() -> int:
 class Gunicorn:
     """Start with `with Gunicorn(url) as server:`; `server.base` is its address."""
 
-    def __init__(self, database_url: str, *, workers: int | None = None, log_path=None):
+    def __init__(self, database_url: str, *, workers: int | None = None, log_path=None, env=None):
         self.database_url = database_url
         self.workers = workers
+        self.env = env or {}
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.metrics_dir = tempfile.mkdtemp(prefix="ledger-metrics-")
         self.log_path = log_path or os.devnull
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes]  # started by __enter__
 
     def __enter__(self) -> "Gunicorn":
         command = [
@@ -64,6 +65,7 @@ class Gunicorn:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir,
+            **self.env,
         }
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - our own command line

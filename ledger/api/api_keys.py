@@ -3,9 +3,9 @@
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access
+from ledger.api.blueprint import Blueprint
 from ledger.api.responses import document_errors, require_authentication
 from ledger.api.schemas.api_keys import ApiKeyCreatedSchema, ApiKeyCreateSchema, ApiKeyListSchema
 from ledger.services import organizations

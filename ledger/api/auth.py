@@ -48,6 +48,12 @@ RIGHTS: dict[str, dict[str, frozenset[str]]] = {
         "scopes": frozenset({"credits:deduct"}),
         "platform": frozenset({"operator", "service"}),
     },
+    # Reversing a charge is the platform's correction, never the organisation's own.
+    "reverse": {
+        "org_roles": frozenset(),
+        "scopes": frozenset(),
+        "platform": frozenset({"operator", "service"}),
+    },
     "refund": {
         "org_roles": frozenset({"owner", "admin"}),
         "scopes": frozenset(),
@@ -164,6 +170,8 @@ def _decode_jwt(token: str) -> dict:
         raise Unauthenticated("the token is not valid") from e
     try:
         if header.get("alg") == "HS256":
+            if not config.get("JWT_SECRET"):
+                raise Unauthenticated("HS256 tokens are not accepted here")
             decoded = jwt.decode(
                 token, OctKey.import_key(config["JWT_SECRET"]), algorithms=["HS256"]
             )
@@ -187,28 +195,45 @@ def _decode_jwt(token: str) -> dict:
 
 
 class _JwksCache:
-    """The identity provider's keys, refreshed every 10 minutes or on an unknown kid."""
+    """The identity provider's keys, refreshed every 10 minutes or on an unknown kid.
+
+    A token whose kid is known never waits for a fetch: a stale set is refreshed by one
+    thread while the others keep using it. Unknown kids trigger at most one fetch per
+    `refetch_seconds`, so random kids cannot turn every request into a fetch.
+    """
 
     ttl_seconds = 600
+    refetch_seconds = 30
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._fetching = threading.Lock()
         self._url: str | None = None
         self._keys: KeySet | None = None
-        self._fetched = 0.0
+        self._fetched = float("-inf")
 
     def key_set(self, url: str, kid: str | None) -> KeySet:
-        with self._lock:
-            stale = time.monotonic() - self._fetched > self.ttl_seconds
-            unknown = (
-                self._keys is not None and kid and not any(k.kid == kid for k in self._keys.keys)
-            )
-            if self._keys is None or url != self._url or stale or unknown:
-                response = requests.get(url, timeout=5)
-                response.raise_for_status()
-                self._keys = KeySet.import_key_set(response.json())
-                self._url, self._fetched = url, time.monotonic()
-            return self._keys
+        keys = self._keys if self._url == url else None
+        if keys is None:
+            with self._fetching:  # nothing to serve yet: wait for the first fetch
+                if self._url != url or self._keys is None:
+                    return self._fetch(url)
+                return self._keys
+        age = time.monotonic() - self._fetched
+        known = kid is None or any(k.kid == kid for k in keys.keys)
+        wanted = age > self.ttl_seconds or (not known and age > self.refetch_seconds)
+        if wanted and self._fetching.acquire(blocking=False):
+            try:
+                return self._fetch(url)
+            finally:
+                self._fetching.release()
+        return keys
+
+    def _fetch(self, url: str) -> KeySet:
+        response = requests.get(url, timeout=5)
+        response.raise_for_status()
+        self._keys = KeySet.import_key_set(response.json())
+        self._url, self._fetched = url, time.monotonic()
+        return self._keys
 
 
 _jwks = _JwksCache()

@@ -3,9 +3,9 @@
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access
+from ledger.api.blueprint import Blueprint
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication
 from ledger.api.schemas.credits import (
@@ -93,7 +93,7 @@ class Reversals(MethodView):
     @document_errors(blp, 401, 403, 404, 422)
     def post(self, body, org_id: uuid.UUID, deduction_id: int):
         """Reverse (part of) a deduction; credit returns to its lots"""
-        org_access(org_id, "deduct")
+        org_access(org_id, "reverse")
         return created(
             deductions.reverse_deduction(org_id=org_id, deduction_id=deduction_id, **body)
         )

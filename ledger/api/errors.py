@@ -13,6 +13,7 @@ from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from ledger.api.metadata import validation_failure
 from ledger.errors import LedgerError
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,10 @@ def envelope(code: str, message: str, status: int, details: dict | None = None):
 
 
 def render_ledger_error(error: LedgerError):
-    return envelope(error.code, error.message, error.http_status, error.details)
+    body, status = envelope(error.code, error.message, error.http_status, error.details)
+    if status == 401:
+        body.headers["WWW-Authenticate"] = "Bearer"
+    return body, status
 
 
 def render_http_exception(error: HTTPException):
@@ -64,10 +68,15 @@ def render_http_exception(error: HTTPException):
     if status == 422 and messages:
         # flask-smorest/webargs validation: {"json": {"field": ["..."]}}
         fields = {k: v for location in messages.values() for k, v in location.items()}
-        return envelope("validation_error", "the request is not valid", 422, {"fields": fields})
+        return render_ledger_error(validation_failure(fields))
     if status == 400 and messages:
         return envelope("invalid_json", "the body is not valid JSON", 400)
-    return envelope(HTTP_CODES.get(status, "http_error"), error.description or "", status)
+    body, status = envelope(HTTP_CODES.get(status, "http_error"), error.description or "", status)
+    if status == 405:
+        body.headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or ())
+    if status == 401:
+        body.headers["WWW-Authenticate"] = "Bearer"
+    return body, status
 
 
 class LedgerApi(Api):

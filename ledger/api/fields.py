@@ -1,7 +1,10 @@
 """Fields for money and keys: strict, so that 1.0, "1" and true are not amounts."""
 
+from datetime import UTC, datetime
+
 from marshmallow import ValidationError, fields, validate
 
+from ledger import clock
 from ledger.money import CURRENCY_EXPONENTS, MAX_AMOUNT, MIN_AMOUNT, MoneyError, validate_amount
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -34,3 +37,19 @@ def OrderId(**kwargs) -> fields.String:  # noqa: N802
         ),
         **kwargs,
     )
+
+
+# Past this, adding a day or a timezone to a date overflows Python's datetime.
+LATEST_EXPIRY = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+class ExpiresAt(fields.AwareDateTime):
+    """An `expires_at`: in the future and before year 9999."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if moment >= LATEST_EXPIRY:
+            raise ValidationError("expires_at must be before year 9999")
+        if moment <= clock.now():
+            raise ValidationError("expires_at must be in the future")
+        return moment

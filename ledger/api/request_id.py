@@ -8,9 +8,13 @@ from flask import Flask, Response, g, request
 _SANE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+def request_id_from(incoming: str | None) -> str:
+    """The caller's id when it is sane, else a new one."""
+    return incoming if incoming and _SANE.match(incoming) else uuid.uuid4().hex
+
+
 def assign_request_id() -> None:
-    incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
+    g.request_id = request_id_from(request.headers.get("X-Request-Id"))
 
 
 def add_request_id(response: Response) -> Response:

@@ -1,9 +1,9 @@
 """Gateway webhooks: authenticated by their signatures, not by bearer tokens."""
 
 from flask import request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from ledger.api.blueprint import Blueprint
 from ledger.api.errors import ErrorSchema
 from ledger.services import webhooks
 
@@ -23,5 +23,6 @@ class WebhookReceiptSchema(Schema):
 @blp.alt_response(502, schema=ErrorSchema, description="the gateway did not answer; retried")
 def receive(provider: str):
     """Receive a gateway event: 200 once stored, 400 invalid_signature otherwise"""
-    outcome = webhooks.receive(provider, request.get_data(cache=False), request.headers)
+    headers = dict(request.headers)  # names as WSGI gives them: Stripe-Signature, Webhook-Id
+    outcome = webhooks.receive(provider, request.get_data(cache=False), headers)
     return {"received": True, "outcome": outcome}

@@ -1,10 +1,12 @@
 """Platform accounts: gateway clearing, revenue, grant expense, breakage, shortfall.
 
 They have no running balance, so they are never locked; their ids are looked up
-once per process and cached.
+once per process and cached, but only once the transaction that saw them commits
+(an id from a rolled-back insert names no row).
 """
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from ledger.extensions import db
 
@@ -20,7 +22,10 @@ _cache: dict[tuple[str, str], int] = {}
 def platform_account(kind: str, currency: str) -> int:
     """The id of the platform account of this kind and currency, created on first use."""
     key = (kind, currency)
-    if key not in _cache:
+    if key in _cache:
+        return _cache[key]
+    pending: dict[tuple[str, str], int] = db.session.info.setdefault(_PENDING, {})
+    if key not in pending:
         params = {"kind": kind, "currency": currency}
         db.session.execute(
             text(
@@ -29,14 +34,27 @@ def platform_account(kind: str, currency: str) -> int:
             ),
             params,
         )
-        _cache[key] = db.session.execute(
+        pending[key] = db.session.execute(
             text(
                 "SELECT id FROM ledger_accounts "
                 "WHERE org_id IS NULL AND currency = :currency AND kind = :kind"
             ),
             params,
         ).scalar_one()
-    return _cache[key]
+    return pending[key]
+
+
+_PENDING = "platform_accounts_seen"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session: Session) -> None:
+    _cache.update(session.info.pop(_PENDING, {}))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def gateway_clearing(provider: str, currency: str) -> int:

@@ -23,6 +23,7 @@ commit, wallets and lots cannot go negative, entries and postings are append-onl
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 
@@ -140,7 +141,7 @@ def post_entries(
 
 @dataclass(frozen=True)
 class StatementPlan:
-    params: dict  # for the posting statement
+    params: dict[str, Any]  # for the posting statement
     new_balances: dict[int, int]  # each touched wallet's balance after all the drafts
     wallet_balances_after: list[dict[int, int]]  # per draft: its wallets' balances after it
 

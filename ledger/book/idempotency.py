@@ -15,6 +15,7 @@ sharing keys wait for each other in one direction only, and settles them at the 
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 
@@ -22,7 +23,7 @@ from ledger.errors import IdempotencyConflict
 from ledger.extensions import db
 
 
-def request_hash(request: dict) -> str:
+def request_hash(request: dict[str, Any]) -> str:
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -44,7 +45,7 @@ _FIND = text(
 _RECORD = text("UPDATE idempotency_keys SET result_id = :result_id WHERE id = :id")
 
 
-def claim(*, org_id: object, kind: str, order_id: str, request: dict) -> Claim:
+def claim(*, org_id: object, kind: str, order_id: str, request: dict[str, Any]) -> Claim:
     """Claim the key for this request, or find the result of an earlier identical one.
 
     Raises:
@@ -60,7 +61,7 @@ def claim(*, org_id: object, kind: str, order_id: str, request: dict) -> Claim:
     return Claim(key_id=None, replay_of=first.result_id)
 
 
-def lookup(*, org_id: object, kind: str, order_id: str, request: dict) -> str | None:
+def lookup(*, org_id: object, kind: str, order_id: str, request: dict[str, Any]) -> str | None:
     """The result of an earlier identical request, without claiming the key.
 
     For use cases that must call a gateway before they can claim (nothing is written
@@ -72,7 +73,8 @@ def lookup(*, org_id: object, kind: str, order_id: str, request: dict) -> str | 
         return None
     if first.request_hash != request_hash(request):
         raise IdempotencyConflict(order_id=order_id)
-    return first.result_id
+    result_id: str = first.result_id
+    return result_id
 
 
 def record(claim: Claim, result_id: object) -> None:
@@ -113,7 +115,7 @@ _RELEASE = text(
 )
 
 
-def claim_many(*, org_id: object, kind: str, requests: dict[str, dict]) -> dict[str, Key]:
+def claim_many(*, org_id: object, kind: str, requests: dict[str, dict[str, Any]]) -> dict[str, Key]:
     """Claim every order_id not used before (two round trips, whatever the count).
 
     `requests` maps each order_id to its first request. The others' keys come back

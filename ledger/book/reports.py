@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Select, text
 
@@ -37,7 +37,7 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
     `available` counts only unexpired lots: credit past its expiry is not spendable,
     even before `expire-lots` has moved it out of the wallet.
     """
-    wallets = dict(
+    wallets: dict[str, int] = dict(
         db.session.execute(
             text(
                 "SELECT kind, balance FROM ledger_accounts "
@@ -62,7 +62,10 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
         currency=currency,
         available=sum(lot.remaining for lot in lots),
         held=wallets.get("held", 0),
-        lots=[LotView(lot.id, lot.kind, lot.remaining, lot.expires_at) for lot in lots],
+        lots=[  # LotBalance takes any id; these came from the lots table, so UUIDs
+            LotView(cast(uuid.UUID, lot.id), lot.kind, lot.remaining, lot.expires_at)
+            for lot in lots
+        ],
     )
 
 
@@ -77,11 +80,15 @@ class EntryView:
     created_at: datetime
     description: str | None
     reference: str | None
+    metadata: dict[str, Any] | None
+
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
-class Page:
-    data: list
+class Page(Generic[Row]):
+    data: list[Row]
     next_cursor: str | None
 
 
@@ -106,6 +113,7 @@ def decode_cursor(cursor: str, parse: Callable[[str], Any] = int) -> Any:
 _ENTRIES = text(
     """
     SELECT e.id, e.kind, e.order_id, e.currency, e.created_at, e.description, e.reference,
+           e.metadata,
            p.amount, p.balance_after
     FROM journal_entries e
     LEFT JOIN LATERAL (
@@ -127,7 +135,7 @@ _ENTRIES = text(
 
 def list_entries(
     *, org_id: uuid.UUID, limit: int, cursor: str | None = None, kind: str | None = None
-) -> Page:
+) -> Page[EntryView]:
     """The organisation's journal entries, newest first, by keyset on the entry id.
 
     `amount` and `balance_after` are the entry's effect on the `available` wallet
@@ -149,6 +157,7 @@ def list_entries(
             r.created_at,
             r.description,
             r.reference,
+            r.metadata,
         )
         for r in rows[:limit]
     ]
@@ -156,7 +165,7 @@ def list_entries(
     return Page(entries, encode_cursor(entries[-1].id) if more else None)
 
 
-def newest_first(query: Select, model: Any, *, limit: int, cursor: str | None) -> Page:
+def newest_first(query: Select[Any], model: Any, *, limit: int, cursor: str | None) -> Page[Any]:
     """A page of `query`'s rows newest first, by keyset on the model's (created_at, id)."""
     if cursor:
         created_at, row_id = decode_cursor(cursor, _parse_time_cursor)

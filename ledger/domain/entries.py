@@ -7,6 +7,20 @@ writes it. The database checks the same rule again at commit.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+# Every kind of journal entry (`?kind=` accepts these only).
+ENTRY_KINDS = (
+    "topup",
+    "grant",
+    "deduction",
+    "reversal",
+    "expiry",
+    "refund_hold",
+    "refund_release",
+    "refund",
+    "external_refund",
+)
 
 
 class UnbalancedEntry(ValueError):
@@ -46,7 +60,7 @@ class EntryDraft:
     order_id: str | None = None
     description: str | None = None
     reference: str | None = None
-    metadata: dict | None = None
+    metadata: dict[str, Any] | None = None
     reverses_entry_id: int | None = None
     topup_id: object = None
     refund_request_id: object = None

@@ -24,7 +24,7 @@ def is_expired(lot: LotBalance, now: datetime) -> bool:
     return lot.expires_at is not None and lot.expires_at <= now
 
 
-def consumption_order(lot: LotBalance) -> tuple:
+def consumption_order(lot: LotBalance) -> tuple[bool, datetime, bool, datetime, str]:
     return (
         lot.expires_at is None,
         lot.expires_at or _NEVER,

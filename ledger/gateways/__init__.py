@@ -7,6 +7,7 @@ import importlib
 
 from flask import current_app
 
+from ledger.errors import ProviderUnavailable
 from ledger.gateways.base import PaymentGateway
 
 GATEWAYS = {
@@ -16,10 +17,18 @@ GATEWAYS = {
 
 
 def get_gateway(name: str) -> PaymentGateway:
-    """The configured adapter for this gateway name."""
+    """The configured adapter for this gateway name.
+
+    Raises:
+        ProviderUnavailable: its keys are not configured.
+    """
     built = current_app.extensions.setdefault("gateways", {})
     if name not in built:
         module_name, _, class_name = GATEWAYS[name].partition(":")
         gateway_class = getattr(importlib.import_module(module_name), class_name)
+        missing = [k for k in gateway_class.required_settings if not current_app.config.get(k)]
+        if missing:
+            # Without its keys a gateway is off, never running on a guessable default.
+            raise ProviderUnavailable(f"{name} is not configured", provider=name)
         built[name] = gateway_class.from_config(current_app.config)
     return built[name]

@@ -118,6 +118,7 @@ class PaymentGateway(abc.ABC):
 
     name: str
     currencies: frozenset[str]
+    required_settings: tuple[str, ...]  # config keys without which the gateway is off
 
     @classmethod
     @abc.abstractmethod

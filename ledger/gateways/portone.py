@@ -36,6 +36,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -82,6 +83,12 @@ class PortOneGateway(gw.PaymentGateway):
 
     name = "portone"
     currencies = frozenset({"KRW"})
+    required_settings = (
+        "PORTONE_API_SECRET",
+        "PORTONE_WEBHOOK_SECRET",
+        "PORTONE_STORE_ID",
+        "PORTONE_CHANNEL_KEY",
+    )
 
     def __init__(
         self,
@@ -193,8 +200,8 @@ class PortOneGateway(gw.PaymentGateway):
             raise InvalidSignature("the webhook body is not JSON") from e
         if not isinstance(payload, dict):
             raise InvalidSignature("the webhook body is not a JSON object")
-        type_ = payload.get("type") if isinstance(payload.get("type"), str) else ""
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        type_ = payload["type"] if isinstance(payload.get("type"), str) else ""
+        data = payload["data"] if isinstance(payload.get("data"), dict) else {}
         payment_id = data.get("paymentId") if isinstance(data.get("paymentId"), str) else None
         action = gw.EVENT_IGNORED
         if payment_id and type_ in _PAYMENT_EVENTS:
@@ -221,7 +228,8 @@ class PortOneGateway(gw.PaymentGateway):
         signatures = headers.get("webhook-signature")
         if not (event_id and timestamp and signatures):
             raise InvalidSignature("missing webhook-id, webhook-timestamp or webhook-signature")
-        if not timestamp.isdigit():
+        # ASCII digits only: str.isdigit() also takes "²" and 5,000-digit runs int() refuses.
+        if not re.fullmatch(r"[0-9]{1,12}", timestamp):
             raise InvalidSignature("webhook-timestamp is not a Unix time")
         if abs(clock.now().timestamp() - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
             raise InvalidSignature("webhook-timestamp is outside the 5-minute tolerance")

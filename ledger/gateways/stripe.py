@@ -26,6 +26,7 @@ SDK retries `STRIPE_MAX_NETWORK_RETRIES`) and answers with our dataclasses.
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import stripe
@@ -67,6 +68,7 @@ class StripeGateway(gw.PaymentGateway):
 
     name = "stripe"
     currencies = frozenset({"KRW", "USD"})
+    required_settings = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
 
     def __init__(
         self,
@@ -138,7 +140,7 @@ class StripeGateway(gw.PaymentGateway):
 
     def _create_checkout(
         self, request: gw.PaymentRequest, customer_id: str, metadata: dict[str, str]
-    ) -> dict[str, Any]:
+    ) -> stripe.checkout.Session:
         return _call(
             lambda: self._client.v1.checkout.sessions.create(
                 params={
@@ -176,7 +178,8 @@ class StripeGateway(gw.PaymentGateway):
         key = f"customer-{organization.id}"
         for _ in range(_MAX_CUSTOMER_GENERATIONS):
             customer = _call(
-                lambda key=key: self._client.v1.customers.create(
+                partial(
+                    self._client.v1.customers.create,
                     params={
                         "name": organization.name,
                         "email": organization.billing_email,
@@ -200,7 +203,10 @@ class StripeGateway(gw.PaymentGateway):
         """Stripe's record: the PaymentIntent, or the Checkout Session until it has one."""
         payment_intent_id = ref.payment_id
         if payment_intent_id is None:
-            session = _call(lambda: self._client.v1.checkout.sessions.retrieve(ref.checkout_id))
+            checkout_id = ref.checkout_id
+            if checkout_id is None:
+                raise ValueError("a Stripe payment is found by its PaymentIntent or its Session")
+            session = _call(lambda: self._client.v1.checkout.sessions.retrieve(checkout_id))
             if session["payment_intent"] is None:
                 return _payment_from_session(session.to_dict())
             payment_intent_id = session["payment_intent"]
@@ -365,7 +371,7 @@ def _event_from(event_id: str, type_: str, payload: dict[str, Any]) -> gw.Gatewa
     """What a Stripe event asks of us. Money is never read from it: handlers re-fetch."""
     obj = payload.get("data", {}).get("object", {})
     metadata = obj.get("metadata") or {}
-    common = {"id": event_id, "type": type_, "payload": payload}
+    common: dict[str, Any] = {"id": event_id, "type": type_, "payload": payload}
     if type_ in _PAYMENT_EVENTS:
         return gw.GatewayEvent(
             action=gw.EVENT_PAYMENT,

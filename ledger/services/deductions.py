@@ -249,19 +249,27 @@ def deduct_batch(
 
 @dataclass
 class _Planned:
-    """A batch item drafted for posting (or replaying an earlier item of the batch)."""
+    """A batch item drafted for posting."""
 
     request: DeductionRequest
-    draft: EntryDraft | None  # None for a replay
+    draft: EntryDraft
     movement: Movement | None = None  # set once posted
-    first: "_Planned | None" = None  # the item a replay repeats
 
     def outcome(self) -> BatchOutcome:
-        if self.first is not None:
-            movement = dataclasses.replace(self.first.movement, replayed=True)
-        else:
-            movement = self.movement
-        return BatchOutcome(self.request.order_id, deduction=movement)
+        return BatchOutcome(self.request.order_id, deduction=self.movement)
+
+
+@dataclass(frozen=True)
+class _Repeat:
+    """A batch item that repeats an earlier item of the same batch."""
+
+    request: DeductionRequest
+    first: _Planned
+
+    def outcome(self) -> BatchOutcome:
+        movement = self.first.movement
+        replayed = dataclasses.replace(movement, replayed=True) if movement else None
+        return BatchOutcome(self.request.order_id, deduction=replayed)
 
 
 def _plan(
@@ -272,7 +280,7 @@ def _plan(
     drafted: dict[str, "_Planned"],
     wallets: dict[str, Wallet],
     lots: dict[str, list[LotBalance]],
-) -> BatchOutcome | _Planned:
+) -> BatchOutcome | _Planned | _Repeat:
     """One batch item: its answer now (rejected, conflict, replay of an earlier call,
     short of credit), or its draft, posted with the others' in one statement.
 
@@ -291,7 +299,7 @@ def _plan(
             conflict = IdempotencyConflict(order_id=request.order_id)
             return BatchOutcome(request.order_id, error=conflict)
         if isinstance(first, _Planned):
-            return _Planned(request, draft=None, first=first)
+            return _Repeat(request, first)
         return BatchOutcome(request.order_id, deduction=dataclasses.replace(first, replayed=True))
     try:
         draft = _draft(org_id, wallets[request.currency], request, lots[request.currency])

@@ -79,11 +79,11 @@ def revoke_api_key(*, org_id: uuid.UUID, key_id: uuid.UUID) -> None:
         revoked = db.session.execute(
             text(
                 "UPDATE api_keys SET revoked_at = coalesce(revoked_at, :now) "
-                "WHERE id = :id AND org_id = :org_id"
+                "WHERE id = :id AND org_id = :org_id RETURNING id"
             ),
             {"id": key_id, "org_id": org_id, "now": clock.now()},
-        ).rowcount
-        if not revoked:
+        ).scalar()
+        if revoked is None:
             raise NotFound("api key not found")
 
 

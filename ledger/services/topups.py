@@ -11,6 +11,7 @@ interleaving of webhooks and confirms, the row lock and the status transition
 credit once.
 """
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ from ledger.book import (
 )
 from ledger.book.reports import Page, newest_first
 from ledger.domain import topups as rules
-from ledger.errors import NotFound, UnsupportedCurrency
+from ledger.errors import LedgerError, NotFound, UnsupportedCurrency
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
@@ -54,6 +55,21 @@ class TopupResult:
         return getattr(self.topup, name)
 
 
+def _count_failures(create):
+    """Failed top-up creations are counted by provider and error code, like the others."""
+
+    @functools.wraps(create)
+    def counted(*, provider: str, **kwargs):
+        try:
+            return create(provider=provider, **kwargs)
+        except LedgerError as e:
+            metrics.count_topup(provider, e.code)
+            raise
+
+    return counted
+
+
+@_count_failures
 def create_topup(
     *,
     org_id: uuid.UUID,
@@ -80,10 +96,10 @@ def create_topup(
     request = {"amount": amount, "currency": currency, "provider": provider, "checkout": checkout}
     earlier = idempotency.lookup(org_id=org_id, kind="topup", order_id=order_id, request=request)
     if earlier is not None:
-        return TopupResult(db.session.get(Topup, uuid.UUID(earlier)), replayed=True)
+        return TopupResult(db.session.get_one(Topup, uuid.UUID(earlier)), replayed=True)
 
     with unit_of_work():  # ends before the gateway call: no transaction stays open across it
-        org = db.session.get(Organization, org_id)
+        org = db.session.get_one(Organization, org_id)
         organization = gw.OrganizationRef(
             org.id, org.name, org.billing_email, org.stripe_customer_id
         )
@@ -102,7 +118,7 @@ def create_topup(
     with unit_of_work():
         claim = idempotency.claim(org_id=org_id, kind="topup", order_id=order_id, request=request)
         if claim.replay_of is not None:
-            return TopupResult(db.session.get(Topup, uuid.UUID(claim.replay_of)), replayed=True)
+            return TopupResult(db.session.get_one(Topup, uuid.UUID(claim.replay_of)), replayed=True)
         if created.customer_id:
             _remember_customer(org_id, created.customer_id)
         topup = Topup(
@@ -199,7 +215,9 @@ def sync_topup(topup_id: uuid.UUID) -> Topup:
 def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
     """Apply the gateway's record to the top-up under its row lock."""
     with unit_of_work():
-        topup = db.session.scalar(select(Topup).where(Topup.id == topup_id).with_for_update())
+        topup = db.session.scalars(
+            select(Topup).where(Topup.id == topup_id).with_for_update()
+        ).one()
         facts = rules.TopupFacts(
             str(topup.id),
             str(topup.org_id),

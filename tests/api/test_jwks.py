@@ -1,36 +1,20 @@
 """RS256 and ES256 tokens checked against a JWKS document served locally."""
 
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from joserfc import jwt
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jwk import ECKey, RSAKey
+
+from tests.fakes.jwks import FakeJwks
 
 
 @pytest.fixture(scope="module")
 def identity_provider():
     rsa = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
     ec = ECKey.generate_key("P-256", parameters={"kid": "ec-1"})
-    document = json.dumps(KeySet([rsa, ec]).as_dict(private=False)).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(document)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json", rsa, ec
-    server.shutdown()
-    server.server_close()
+    with FakeJwks([rsa, ec]) as jwks:
+        yield jwks.url, rsa, ec
 
 
 def sign(key, alg, org, issuer="ledger-dev", audience="ledger-api"):

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -66,12 +67,18 @@ def test_metrics_name_top_ups_and_webhook_events(client):
 
 
 class Lines(logging.Handler):
+    """Collects what the service's own log handler would write, parsed."""
+
     def __init__(self):
         super().__init__()
         self.lines = []
+        (service_handler,) = logging.getLogger("ledger").handlers
+        self.setFormatter(service_handler.formatter)
+        for log_filter in service_handler.filters:
+            self.addFilter(log_filter)
 
     def emit(self, record):
-        self.lines.append(json.loads(record.getMessage()))
+        self.lines.append(json.loads(self.format(record)))
 
 
 def test_each_request_logs_one_json_line(caller, org):
@@ -90,4 +97,6 @@ def test_each_request_logs_one_json_line(caller, org):
     assert deduction["status"] == 402
     assert deduction["org_id"] == org.id
     assert deduction["duration_ms"] >= 0
+    assert deduction["level"] == "INFO"
+    assert deduction["timestamp"].startswith(str(datetime.now(UTC).year))
     assert (missing["route"], missing["status"], missing["org_id"]) == ("unmatched", 404, None)

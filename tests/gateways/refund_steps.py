@@ -4,34 +4,19 @@ decisions through the API, and what the gateways' webhooks would send."""
 import threading
 import time
 
-from tests.gateways.stripe_steps import confirm, create_topup
-from tests.helpers import new_order_id
+from tests.factories import PaidTopupFactory
 
 
 def paid_stripe_topup(caller, fake_stripe, org, amount) -> dict:
     """A top-up paid at the fake Stripe and credited through `/confirm`."""
-    started = create_topup(caller, org, amount)
-    fake_stripe.succeed_payment(started["stripe"]["payment_intent_id"])
-    return _confirmed(caller, org, started["id"])
+    return PaidTopupFactory.create(caller=caller, org=org, amount=amount, gateway=fake_stripe)
 
 
 def paid_portone_topup(caller, portone, org, amount) -> dict:
     """A top-up paid at the fake PortOne and credited through `/confirm`."""
-    r = caller.client.post(
-        f"/v1/orgs/{org.id}/topups",
-        json={"order_id": new_order_id("top"), "amount": amount, "provider": "portone"},
-        headers=caller.user(org),
+    return PaidTopupFactory.create(
+        caller=caller, org=org, amount=amount, provider="portone", gateway=portone
     )
-    assert r.status_code == 201, r.json
-    portone.pay(r.json["portone"]["payment_id"], amount)
-    return _confirmed(caller, org, r.json["id"])
-
-
-def _confirmed(caller, org, topup_id) -> dict:
-    r = confirm(caller, org, topup_id)
-    assert r.status_code == 200, r.json
-    assert r.json["status"] == "paid", r.json
-    return r.json
 
 
 def ask_refund(caller, org, topup_id, amount=None, *, headers=None, client=None):

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from ledger.api.fields import Amount, Currency, OrderId
+from ledger.api.fields import Amount, Currency, ExpiresAt, OrderId
 from ledger.api.schemas.common import InputSchema
 
 
@@ -10,7 +10,7 @@ class GrantCreateSchema(InputSchema):
     order_id = OrderId(required=True)
     amount = Amount(required=True)
     currency = Currency()
-    expires_at = fields.AwareDateTime(allow_none=True)
+    expires_at = ExpiresAt(allow_none=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 

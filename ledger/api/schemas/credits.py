@@ -4,9 +4,10 @@ from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from ledger.api.errors import ErrorBodySchema
 from ledger.api.fields import Amount, Currency, OrderId
+from ledger.api.metadata import Metadata, validation_failure
 from ledger.api.schemas.common import InputSchema, ListArgsSchema, PageSchema
 from ledger.domain.deductions import RejectedItem
-from ledger.errors import ValidationFailed
+from ledger.domain.entries import ENTRY_KINDS
 
 
 class BalanceArgsSchema(InputSchema):
@@ -28,7 +29,7 @@ class BalanceSchema(Schema):
 
 
 class EntryListArgsSchema(ListArgsSchema):
-    kind = fields.String(validate=validate.Length(min=1, max=50))
+    kind = fields.String(validate=validate.OneOf(ENTRY_KINDS))
 
 
 class EntrySchema(Schema):
@@ -41,6 +42,7 @@ class EntrySchema(Schema):
     created_at = fields.DateTime(required=True)
     description = fields.String(allow_none=True, required=True)
     reference = fields.String(allow_none=True, required=True)
+    metadata = fields.Dict(allow_none=True, required=True)
 
 
 class EntryPageSchema(PageSchema):
@@ -56,7 +58,7 @@ class DeductionCreateSchema(InputSchema):
     currency = Currency()
     description = fields.String(validate=validate.Length(max=500), allow_none=True)
     reference = fields.String(validate=validate.Length(max=200), allow_none=True)
-    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True)
+    metadata = Metadata()
 
 
 class DeductionSchema(Schema):
@@ -88,7 +90,7 @@ class BatchItem(fields.Nested):
             order_id = value.get("order_id") if isinstance(value, dict) else None
             messages = e.messages if isinstance(e.messages, dict) else {"_schema": e.messages}
             return RejectedItem(
-                order_id if isinstance(order_id, str) else None, ValidationFailed(fields=messages)
+                order_id if isinstance(order_id, str) else None, validation_failure(messages)
             )
 
 

@@ -33,12 +33,17 @@ class RefundCall:
     request_id: uuid.UUID
     topup_id: uuid.UUID
     provider: str
-    payment: gw.PaymentRef
+    payment_id: str
+    checkout_id: str | None
     amount: int
     currency: str
     reason: str
     refundable_before: int
     gateway_refund_id: str | None
+
+    @property
+    def payment(self) -> gw.PaymentRef:
+        return gw.PaymentRef(self.payment_id, self.checkout_id)
 
 
 def refund_at_gateway(call: RefundCall) -> RefundRequest:
@@ -46,7 +51,7 @@ def refund_at_gateway(call: RefundCall) -> RefundRequest:
     gateway = get_gateway(call.provider)
     try:
         refund = gateway.refund(
-            payment_id=call.payment.payment_id,
+            payment_id=call.payment_id,
             amount=call.amount,
             currency=call.currency,
             idempotency_key=gateway_idempotency_key(call.request_id),
@@ -91,18 +96,27 @@ def fail_locked(request: RefundRequest, message: str) -> None:
 
 
 def fetch_refund(gateway: gw.PaymentGateway, call: RefundCall) -> gw.GatewayRefund:
-    return gateway.fetch_refund(call.gateway_refund_id, payment_id=call.payment.payment_id)
+    """The gateway's record of the call's refund (callers check the gateway gave it an id)."""
+    if call.gateway_refund_id is None:
+        raise ValueError(f"refund request {call.request_id} has no gateway refund to fetch")
+    return gateway.fetch_refund(call.gateway_refund_id, payment_id=call.payment_id)
 
 
 def refund_call(request: RefundRequest, topup: Topup) -> RefundCall:
+    payment_id, refundable_before = topup.gateway_payment_id, request.gateway_refundable_before
+    if payment_id is None or refundable_before is None:
+        # Only an approved request (which recorded the refundable amount) on a paid top-up
+        # reaches the gateway.
+        raise RuntimeError(f"refund request {request.id} is not ready for the gateway")
     return RefundCall(
         request_id=request.id,
         topup_id=topup.id,
         provider=topup.provider,
-        payment=gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id),
+        payment_id=payment_id,
+        checkout_id=topup.gateway_checkout_id,
         amount=request.amount,
         currency=request.currency,
         reason=request.reason,
-        refundable_before=request.gateway_refundable_before,
+        refundable_before=refundable_before,
         gateway_refund_id=request.gateway_refund_id,
     )

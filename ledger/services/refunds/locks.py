@@ -49,12 +49,12 @@ def lock_request(
     """Lock the request's top-up, then the request (the lock order of this module)."""
     topup_id = get_refund_request(request_id=request_id, org_id=org_id).topup_id
     topup = lock_topup(topup_id)
-    request = db.session.scalar(
+    request = db.session.scalars(
         select(RefundRequest)
         .where(RefundRequest.id == request_id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    )
+    ).one()
     return request, topup
 
 
@@ -77,11 +77,11 @@ def lock_open_request(topup_id: uuid.UUID) -> RefundRequest | None:
 
 
 def get_request(request_id: uuid.UUID) -> RefundRequest:
-    return db.session.scalar(
+    return db.session.scalars(
         select(RefundRequest)
         .where(RefundRequest.id == request_id)
         .execution_options(populate_existing=True)
-    )
+    ).one()
 
 
 def topup_lot(topup_id: uuid.UUID) -> Any:

@@ -45,7 +45,7 @@ def sync_refunds(topup_id: uuid.UUID) -> None:
         GatewayError: the gateway could not be asked (the webhook is retried).
     """
     with unit_of_work():  # ends before the gateway calls: no transaction stays open across them
-        topup = db.session.get(Topup, topup_id)
+        topup = db.session.get_one(Topup, topup_id)
         request = open_request(topup_id)
         processing = request if request and request.status == rules.PROCESSING else None
         call = refund_call(processing, topup) if processing else None
@@ -77,9 +77,9 @@ def apply_refunded_total(topup_id: uuid.UUID, gateway_refunded: int) -> None:
                 pending_amount=pending.amount if pending else 0,
             )
         )
-        if decision.settle_processing:
+        if processing and decision.settle_processing:
             settle(processing, topup, wallets, None)
-        if decision.cancel_pending:
+        if pending and decision.cancel_pending:
             pending.status = rules.move(pending.status, rules.CANCELED)
             pending.canceled_by = CANCELED_BY_GATEWAY
             pending.failure_message = "the gateway refunded this top-up outside the service"

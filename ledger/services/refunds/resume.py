@@ -71,7 +71,7 @@ def resume_refund(request_id: uuid.UUID) -> RefundRequest:
         request = get_request(request_id)
         if request.status != rules.PROCESSING:
             return request
-        call = refund_call(request, db.session.get(Topup, request.topup_id))
+        call = refund_call(request, db.session.get_one(Topup, request.topup_id))
     gateway = get_gateway(call.provider)
     try:
         if call.gateway_refund_id:

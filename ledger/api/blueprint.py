@@ -1,0 +1,43 @@
+"""Our flask-smorest Blueprint: request bodies are parsed so no JSON can crash a worker.
+
+Python's `json` turns `NaN`, `Infinity` and `1e999` into non-finite floats, raises a
+bare ValueError for integers over 4,300 digits and RecursionError for deep nesting.
+Here long integers become floats (no amount accepts them; metadata refuses non-finite
+ones, field by field, so one bad batch item fails alone) and nesting too deep for the
+parser is `400 invalid_json`.
+"""
+
+import json
+
+import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+LONGEST_INTEGER = 30  # digits; amounts have at most 13
+
+
+def _integer(digits: str) -> int | float:
+    return int(digits) if len(digits) <= LONGEST_INTEGER else float(digits)
+
+
+def parse_body(raw: bytes):
+    """The JSON body, or json.JSONDecodeError for anything that is not safe JSON."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise json.JSONDecodeError("the body is not UTF-8", "", 0) from e
+    try:
+        return json.loads(text, parse_int=_integer)
+    except RecursionError as e:
+        raise json.JSONDecodeError("the body nests too deeply", text, 0) from e
+
+
+class LedgerParser(FlaskParser):
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        return parse_body(req.get_data(cache=True))
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = LedgerParser()
