@@ -26,6 +26,7 @@ from flask import (
 )
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from ledger.api.auth import Principal
 from ledger.errors import LedgerError
@@ -98,7 +99,7 @@ def page_blueprint(name: str, kind: str) -> Blueprint:
     bp = Blueprint(name, __name__, url_prefix=cookie.path.rstrip("/"))
 
     @bp.before_request
-    def load_session() -> Response | None:
+    def load_session() -> BaseResponse | None:
         token = request.cookies.get(cookie.name)
         session = find_session(kind=kind, token=token) if token else None
         g.page_session = session
@@ -119,7 +120,7 @@ def page_blueprint(name: str, kind: str) -> Blueprint:
     return bp
 
 
-def start(response: Response, started: StartedSession) -> Response:
+def start(response: BaseResponse, started: StartedSession) -> BaseResponse:
     """Give the browser the new session's cookie."""
     kind = started.session.kind
     cookie = COOKIES[kind]

@@ -47,8 +47,7 @@ class FakeOidc:
 
     @property
     def issuer(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> "FakeOidc":
         self._thread.start()
