@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi
 SOURCES := ledger tests bench migrations config.py wsgi.py gunicorn.conf.py
 
-.PHONY: install run test lint format migrate verify expire-lots resume-refunds bench chaos stop clean
+.PHONY: install run test lint format migrate verify expire-lots resume-refunds deliver-events bench chaos stop clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,10 @@ install: $(BIN)/activate
 migrate: install
 	$(BIN)/flask db upgrade
 
-# Each gunicorn worker writes its metrics here; /metrics adds them up.
+# Each gunicorn worker writes its metrics here; /metrics adds them up. gunicorn starts
+# the event delivery worker beside itself and stops it with itself.
 run: export PROMETHEUS_MULTIPROC_DIR ?= $(CURDIR)/instance/prometheus
+run: export DELIVER_EVENTS_WITH_GUNICORN = 1
 run: migrate
 	mkdir -p $(PROMETHEUS_MULTIPROC_DIR)
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
@@ -49,6 +51,10 @@ expire-lots: install
 
 resume-refunds: install
 	$(BIN)/flask ledger resume-refunds
+
+# Delivers events to webhook endpoints until stopped (`make run` starts one already).
+deliver-events: install
+	$(BIN)/flask ledger deliver-events
 
 lint: install
 	$(BIN)/ruff check $(SOURCES)

@@ -98,6 +98,15 @@ class Config:
     GATEWAY_TIMEOUT_SECONDS = float(_env("GATEWAY_TIMEOUT_SECONDS", "10"))
     REFUND_WINDOW_DAYS = int(_env("REFUND_WINDOW_DAYS", "7"))
 
+    # Events out (webhooks to the platform).
+    EVENT_RETRY_BASE_SECONDS = float(_env("EVENT_RETRY_BASE_SECONDS", "30"))
+    EVENT_DELIVERY_TIMEOUT_SECONDS = float(_env("EVENT_DELIVERY_TIMEOUT_SECONDS", "10"))
+    # How often an idle `deliver-events` worker looks for due deliveries.
+    EVENT_POLL_SECONDS = float(_env("EVENT_POLL_SECONDS", "1"))
+    LOT_EXPIRY_WARNING_DAYS = int(_env("LOT_EXPIRY_WARNING_DAYS", "7"))
+    # `make run` sets it: gunicorn starts a `deliver-events` worker beside itself.
+    DELIVER_EVENTS_WITH_GUNICORN = _env("DELIVER_EVENTS_WITH_GUNICORN") == "1"
+
     API_TITLE = "Prepaid credit ledger"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

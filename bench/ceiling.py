@@ -58,7 +58,7 @@ def deduct(conn: psycopg.Connection, org_id, revenue_id: int, order_id: str, amo
                 {"org_id": org_id, "kind": "deduction", "order_id": order_id, "hash": "0" * 64},
             )
         )[0]
-        wallet_id, _, _, balance = _one(
+        wallet_id, _, _, balance, *_ = _one(
             conn.execute(LOCK, {"org_id": org_id, "currency": "KRW", "kinds": ["available"]})
         )
         open_lots = [

@@ -54,13 +54,36 @@ def run(
     per_request: int = 1,
 ) -> Result:
     """Drive the service with `clients` threads for `seconds`; collect every latency."""
+    return side_by_side(
+        base,
+        headers,
+        {"all": make_request},
+        clients=clients,
+        seconds=seconds,
+        per_request=per_request,
+    )["all"]
+
+
+def side_by_side(
+    base: str,
+    headers: dict,
+    scenarios: dict[str, Callable[[int, int], Request]],
+    *,
+    clients: int,
+    seconds: float,
+    per_request: int = 1,
+) -> dict[str, Result]:
+    """Several scenarios at once, the clients dealt out between them in turn: each sees the
+    same machine at the same moments, so a busy, shared machine skews none of them."""
     address = urlsplit(base)
+    names = list(scenarios)
     stop_at = time.monotonic() + seconds
     latencies: list[list[float]] = [[] for _ in range(clients)]
     statuses: list[Counter] = [Counter() for _ in range(clients)]
     barrier = threading.Barrier(clients)
 
     def client(i: int) -> None:
+        make_request = scenarios[names[i % len(names)]]
         conn = http.client.HTTPConnection(address.netloc, timeout=30)
         barrier.wait()
         n = 0
@@ -83,5 +106,14 @@ def run(
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    all_latencies = [ms for per_client in latencies for ms in per_client]
-    return Result(len(all_latencies), elapsed, all_latencies, sum(statuses, Counter()), per_request)
+    results = {}
+    for k, name in enumerate(names):
+        mine = range(k, clients, len(names))
+        results[name] = Result(
+            sum(len(latencies[i]) for i in mine),
+            elapsed,
+            [ms for i in mine for ms in latencies[i]],
+            sum((statuses[i] for i in mine), Counter()),
+            per_request,
+        )
+    return results

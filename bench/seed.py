@@ -16,7 +16,8 @@ from ledger.book import (
 )
 from ledger.extensions import db
 from ledger.services.grants import grant_credit
-from ledger.services.organizations import create_organization
+from ledger.services.organizations import create_organization, set_low_balance_threshold
+from ledger.services.webhook_endpoints import create_endpoint
 
 
 def funded_org(amount: int) -> uuid.UUID:
@@ -30,6 +31,18 @@ def funded_org(amount: int) -> uuid.UUID:
         granted_by="bench",
     )
     return org.id
+
+
+def watched_org(amount: int) -> uuid.UUID:
+    """A funded organisation with a low-balance threshold, and an endpoint for its events."""
+    org_id = funded_org(amount)
+    set_low_balance_threshold(org_id=org_id, threshold=1)
+    with unit_of_work():
+        endpoint = db.session.execute(text("SELECT 1 FROM webhook_endpoints")).first()
+    if not endpoint:
+        # Nothing listens there: the bench measures the outbox, not the sending.
+        create_endpoint(url="http://127.0.0.1:9/bench", events=["*"])
+    return org_id
 
 
 # Pairs of deduction (-1) and reversal (+1) between the wallet and revenue, posted by the

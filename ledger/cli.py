@@ -1,6 +1,8 @@
 """`flask --app wsgi ledger ...`: development tokens and ledger maintenance."""
 
+import signal
 import sys
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -91,11 +93,14 @@ def verify_command():
 
 @ledger_cli.command("expire-lots")
 def expire_lots_command():
-    """Move what is left of expired lots out of wallets into breakage."""
+    """Move what is left of expired lots out of wallets into breakage, and warn of the lots
+    that expire within LOT_EXPIRY_WARNING_DAYS (`lot.expiring`, once per lot)."""
     from ledger.book.lots import expire_lots
+    from ledger.services.expiry_warnings import warn_expiring_lots
 
     result = expire_lots()
     click.echo(f"expired {result.lots_expired} lots: {result.amount_expired}")
+    click.echo(f"warned of {warn_expiring_lots()} lots expiring soon")
 
 
 @ledger_cli.command("resume-refunds")
@@ -118,3 +123,23 @@ def resume_refunds_command(older_than):
     )
     if result.errors:
         sys.exit(1)
+
+
+@ledger_cli.command("deliver-events")
+@click.option("--once", is_flag=True, help="deliver what is due now, then exit")
+def deliver_events_command(once):
+    """Deliver events to webhook endpoints until stopped (SIGTERM or Ctrl-C)."""
+    from ledger.services.event_delivery import deliver_due, run_worker
+
+    def report(run):
+        click.echo(f"attempted {run.attempted}, delivered {run.delivered}")
+
+    if once:
+        report(deliver_due())
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("delivering events until stopped")
+    run_worker(stop, on_run=report)
+    click.echo("stopped")

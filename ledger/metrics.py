@@ -15,6 +15,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -44,6 +45,12 @@ WEBHOOK_EVENTS = Counter(
     "Webhook events by provider and result: processed, duplicate, failed, invalid_signature",
     ["provider", "result"],
 )
+EVENT_DELIVERIES = Counter(
+    "ledger_event_delivery_attempts_total",
+    "Attempts to deliver an event to a webhook endpoint by outcome: "
+    "delivered, http_error, no_answer",
+    ["outcome"],
+)
 
 
 def count_deduction(outcome: str) -> None:
@@ -58,13 +65,29 @@ def count_webhook(provider: str, result: str) -> None:
     WEBHOOK_EVENTS.labels(provider=provider, result=result).inc()
 
 
-def exposition(multiproc_dir: str | None) -> tuple[bytes, str]:
-    """The text exposition of every metric (of all workers, in multiprocess mode)."""
+def count_event_delivery(outcome: str) -> None:
+    EVENT_DELIVERIES.labels(outcome=outcome).inc()
+
+
+def exposition(
+    multiproc_dir: str | None, gauges: dict[str, tuple[str, float]] | None = None
+) -> tuple[bytes, str]:
+    """The text exposition of every metric (of all workers, in multiprocess mode), and
+    `gauges` (name: (help, value)) read from the database at scrape time."""
     if multiproc_dir:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(), CONTENT_TYPE_LATEST
+        body = generate_latest(registry)
+    else:
+        body = generate_latest()
+    return body + _gauges_text(gauges or {}), CONTENT_TYPE_LATEST
+
+
+def _gauges_text(gauges: dict[str, tuple[str, float]]) -> bytes:
+    registry = CollectorRegistry()
+    for name, (documentation, value) in gauges.items():
+        Gauge(name, documentation, registry=registry).set(value)
+    return generate_latest(registry)
 
 
 def clear_samples(multiproc_dir: str | None) -> None:

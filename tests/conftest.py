@@ -18,8 +18,9 @@ from tests.factories import OrganizationFactory
 from tests.helpers import Caller
 
 # The fake Stripe API and its fixtures (`fake_stripe`, `stripe_webhook`), for any test.
-# The gateway fakes (local HTTP servers speaking Stripe and PortOne) as fixtures.
-pytest_plugins = ("tests.fakes.stripe", "tests.fakes.portone")
+# The gateway fakes (local HTTP servers speaking Stripe and PortOne) and the receiver of
+# our own outgoing webhooks, as fixtures.
+pytest_plugins = ("tests.fakes.stripe", "tests.fakes.portone", "tests.fakes.receiver")
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,13 @@ from ledger.api import (
     admin,
     api_keys,
     credits,
+    events,
     health,
     organizations,
     portal_sessions,
     refunds,
     topups,
+    webhook_endpoints,
     webhooks,
 )
 from ledger.api.errors import LedgerApi
@@ -24,6 +26,9 @@ def register_blueprints(app: Flask, api: Api) -> None:
     for module in (organizations, credits, topups, refunds, api_keys, admin, webhooks):
         api.register_blueprint(module.blp)
     api.register_blueprint(refunds.admin_blp)
+    api.register_blueprint(events.blp)
+    api.register_blueprint(webhook_endpoints.blp)
+    events.show_event_data_as_the_api()
     app.register_blueprint(health.blp)
     api.register_blueprint(portal_sessions.blp)
     # The pages (/console/, /portal/, /docs' files) build on the API's auth, so they are

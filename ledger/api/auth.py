@@ -59,6 +59,11 @@ RIGHTS: dict[str, dict[str, frozenset[str]]] = {
         "scopes": frozenset(),
         "platform": frozenset({"operator"}),
     },
+    "set_threshold": {
+        "org_roles": frozenset({"owner", "admin"}),
+        "scopes": frozenset(),
+        "platform": frozenset({"operator", "service"}),
+    },
     "manage_keys": {
         "org_roles": frozenset({"owner", "admin"}),
         "scopes": frozenset(),

@@ -10,8 +10,10 @@ import logging
 import time
 
 from flask import Blueprint, Flask, Response, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import metrics
+from ledger.services import event_delivery
 
 log = logging.getLogger("ledger.requests")
 
@@ -23,8 +25,29 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 
 @blp.get("/metrics")
 def metrics_text():
-    body, content_type = metrics.exposition(current_app.config.get("PROMETHEUS_MULTIPROC_DIR"))
+    body, content_type = metrics.exposition(
+        current_app.config.get("PROMETHEUS_MULTIPROC_DIR"), _event_gauges()
+    )
     return Response(body, content_type=content_type)
+
+
+def _event_gauges() -> dict[str, tuple[str, float]]:
+    """The event backlog, read from the database (shared by every process)."""
+    try:
+        backlog = event_delivery.backlog()
+    except SQLAlchemyError:
+        log.warning("event backlog unavailable: the database did not answer")
+        return {}
+    return {
+        "ledger_events_pending": (
+            "Events not yet delivered to every endpoint that subscribes",
+            backlog.events_pending,
+        ),
+        "ledger_event_oldest_pending_age_seconds": (
+            "Age of the oldest event not yet delivered",
+            backlog.oldest_pending_seconds,
+        ),
+    }
 
 
 def _start_timer() -> None:

@@ -12,6 +12,13 @@ scans the tree to keep it so). Services use what is exported here:
 - `open_lots`, `expire_lots`: lots under the wallet lock, and their expiry.
 - `idempotency`: the caller's order_id as a unique key (`claim`, `record`, `lookup`).
 - `reports` and `verify`: reading the books and checking their invariants.
+- `record_event(org_id=..., type=..., data=...)`: the outbox. Call it inside the unit
+  of work that makes the change, so the event commits or rolls back with it (no change
+  without its event, no event without its change); `data` is a JSON-ready dict, or a
+  model the API layer registered with `show_as` (top-ups, refund requests), e.g.
+  `record_event(org_id=hold.org_id, type="hold.expired", data=hold)`.
+  `balance.low` needs no call: the posting engine decides it under the wallet lock
+  (`alerts.settle_low_balance`), whatever moved the credit.
 """
 
 from ledger.book import idempotency, reports, verify
@@ -23,8 +30,10 @@ from ledger.book.accounts import (
     gateway_clearing,
     platform_account,
 )
+from ledger.book.alerts import settle_low_balance
 from ledger.book.engine import PostedEntry, post_entries, post_entry
 from ledger.book.lots import expire_lots, open_lots
+from ledger.book.outbox import lot_data, record_event, show_as
 from ledger.book.transaction import Wallet, lock_wallets, unit_of_work
 from ledger.domain.entries import EntryDraft, LotMovement, NewLot, PostingDraft, transfer
 
@@ -43,11 +52,15 @@ __all__ = [
     "gateway_clearing",
     "idempotency",
     "lock_wallets",
+    "lot_data",
     "open_lots",
     "platform_account",
     "post_entries",
     "post_entry",
+    "record_event",
     "reports",
+    "settle_low_balance",
+    "show_as",
     "transfer",
     "unit_of_work",
     "verify",

@@ -14,7 +14,10 @@ what should happen, and hands the engine an `EntryDraft`. The engine
    round trip while the wallet lock is held); `post_entries` writes many entries in
    that one statement (a batch of deductions),
 4. updates the caller's `Wallet` objects, so more entries can be posted under the
-   same lock.
+   same lock,
+5. decides, under the same lock, whether an `available` wallet has just crossed its
+   organisation's low-balance threshold (`alerts.settle_low_balance`), so every path
+   that moves credit (deduction, batch, hold, expiry, refund, dispute) alerts alike.
 
 The database checks the same invariants again: postings sum to zero per currency at
 commit, wallets and lots cannot go negative, entries and postings are append-only.
@@ -28,6 +31,7 @@ from typing import Any
 from sqlalchemy import text
 
 from ledger.book.accounts import is_platform_account
+from ledger.book.alerts import settle_low_balance
 from ledger.book.transaction import Wallet
 from ledger.domain.entries import EntryDraft, check_balanced
 from ledger.extensions import db
@@ -133,6 +137,7 @@ def post_entries(
     rows = db.session.execute(_POST, plan.params).all()
     for wallet_id, balance in plan.new_balances.items():
         locked[wallet_id].balance = balance
+    settle_low_balance(locked[wallet_id] for wallet_id in plan.new_balances)
     return [
         PostedEntry(row.id, row.created_at, balances)
         for row, balances in zip(rows, plan.wallet_balances_after, strict=True)

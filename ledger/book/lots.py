@@ -4,12 +4,14 @@ Lots are created by the entry that funds them (`EntryDraft.new_lots`), so the po
 engine writes every lot and every lot movement."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 
 from ledger import clock
 from ledger.book.accounts import BREAKAGE, platform_account
 from ledger.book.engine import post_entry
+from ledger.book.outbox import lot_data, record_event
 from ledger.book.transaction import lock_wallets, unit_of_work
 from ledger.domain.entries import EntryDraft, LotMovement, transfer
 from ledger.domain.lots import LotBalance
@@ -27,6 +29,14 @@ def open_lots(org_id: object, currency: str) -> list[LotBalance]:
     return [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
 
 
+def expired_lot(lot: Any, amount: int) -> dict[str, Any]:
+    """A lot as `GET .../balance` showed it, with what its expiry took (`expired`)."""
+    shown = lot_data(
+        id=lot.id, kind=lot.kind, remaining=0, expires_at=lot.expires_at, currency=lot.currency
+    )
+    return {**shown, "expired": amount}
+
+
 @dataclass(frozen=True)
 class ExpiryResult:
     lots_expired: int
@@ -36,12 +46,13 @@ class ExpiryResult:
 def expire_lots() -> ExpiryResult:
     """Move what is left of every expired lot out of its wallet into breakage.
 
-    One entry per lot. Each lot is re-read under its wallet lock, so running this
-    twice, or concurrently, expires each remaining amount once.
+    One entry per lot, and its `lot.expired` event. Each lot is re-read under its
+    wallet lock, so running this twice, or concurrently, expires each remaining
+    amount once.
     """
     due = db.session.execute(
         text(
-            "SELECT id, org_id, currency FROM lots "
+            "SELECT id, org_id, currency, kind, expires_at FROM lots "
             "WHERE remaining > 0 AND expires_at <= :now ORDER BY expires_at"
         ),
         {"now": clock.now()},
@@ -74,6 +85,7 @@ def expire_lots() -> ExpiryResult:
                 ),
                 [wallet],
             )
+            record_event(org_id=lot.org_id, type="lot.expired", data=expired_lot(lot, remaining))
         expired += 1
         amounts[lot.currency] = amounts.get(lot.currency, 0) + remaining
     return ExpiryResult(expired, amounts)

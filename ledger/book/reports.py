@@ -37,6 +37,13 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
     `available` counts only unexpired lots: credit past its expiry is not spendable,
     even before `expire-lots` has moved it out of the wallet.
     """
+    result = read_balance(org_id=org_id, currency=currency)
+    db.session.rollback()
+    return result
+
+
+def read_balance(*, org_id: uuid.UUID, currency: str) -> Balance:
+    """`balance`, read in the current transaction (which it leaves open)."""
     wallets: dict[str, int] = dict(
         db.session.execute(
             text(
@@ -54,7 +61,6 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
         ),
         {"org_id": org_id, "currency": currency},
     ).all()
-    db.session.rollback()
     now = clock.now()
     lots = [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
     lots = [lot for lot in lots if not is_expired(lot, now)]

@@ -11,6 +11,7 @@ The `available` wallet's lock also guards the organisation's lots in that curren
 """
 
 import contextlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -37,12 +38,22 @@ class Wallet:
     kind: str
     currency: str
     balance: int
+    org_id: uuid.UUID | None = None
+    # The organisation's threshold, read under this lock (None: off, or not the
+    # available wallet in its own currency), and whether its alert is out.
+    low_balance_threshold: int | None = None
+    low_balance_alerted: bool = False
 
 
 _LOCK = text(
-    "SELECT id, kind, currency, balance FROM ledger_accounts "
-    "WHERE org_id = :org_id AND currency = :currency AND kind = ANY(:kinds) "
-    "ORDER BY id FOR UPDATE"
+    """
+    SELECT a.id, a.kind, a.currency, a.balance, a.org_id, a.low_balance_alerted,
+           CASE WHEN a.kind = 'available' AND a.currency = o.currency
+                THEN o.low_balance_threshold END AS low_balance_threshold
+    FROM ledger_accounts a JOIN organizations o ON o.id = a.org_id
+    WHERE a.org_id = :org_id AND a.currency = :currency AND a.kind = ANY(:kinds)
+    ORDER BY a.id FOR UPDATE OF a
+    """
 )
 _CREATE = text(
     "INSERT INTO ledger_accounts (org_id, currency, kind, balance) "
@@ -60,4 +71,15 @@ def lock_wallets(org_id: object, currency: str, *kinds: str) -> dict[str, Wallet
     if len(rows) < len(kinds_list):
         db.session.execute(_CREATE, params)
         rows = db.session.execute(_LOCK, params).all()
-    return {row.kind: Wallet(row.id, row.kind, row.currency, row.balance) for row in rows}
+    return {
+        row.kind: Wallet(
+            row.id,
+            row.kind,
+            row.currency,
+            row.balance,
+            row.org_id,
+            row.low_balance_threshold,
+            row.low_balance_alerted,
+        )
+        for row in rows
+    }

@@ -2,6 +2,7 @@
 
 from ledger.models.accounts import LedgerAccount
 from ledger.models.base import Base
+from ledger.models.events import DeliveryAttempt, Event, EventDelivery, WebhookEndpoint
 from ledger.models.idempotency import IdempotencyKey
 from ledger.models.journal import JournalEntry, Posting
 from ledger.models.lots import Lot, LotAllocation
@@ -15,6 +16,9 @@ from ledger.models.webhooks import WebhookEvent
 __all__ = [
     "ApiKey",
     "Base",
+    "DeliveryAttempt",
+    "Event",
+    "EventDelivery",
     "ExternalRefund",
     "IdempotencyKey",
     "JournalEntry",
@@ -27,5 +31,6 @@ __all__ = [
     "RefundRequest",
     "Topup",
     "VerifyRun",
+    "WebhookEndpoint",
     "WebhookEvent",
 ]

@@ -12,12 +12,14 @@ import uuid
 from sqlalchemy import (
     CHAR,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Identity,
     Index,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,3 +51,6 @@ class LedgerAccount(Base):
     currency: Mapped[str] = mapped_column(CHAR(3))
     kind: Mapped[str] = mapped_column(Text)
     balance: Mapped[int | None] = mapped_column(BigInteger)
+    # An `available` wallet below its organisation's low-balance threshold whose
+    # `balance.low` has been sent; cleared once it is back at or above (once per crossing).
+    low_balance_alerted: Mapped[bool] = mapped_column(Boolean, server_default=false())

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, CHAR, ForeignKey, String, Text
+from sqlalchemy import ARRAY, CHAR, BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models.base import Base, CreatedAt, new_id
@@ -11,6 +11,9 @@ from ledger.models.base import Base, CreatedAt, new_id
 
 class Organization(CreatedAt, Base):
     __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint("low_balance_threshold >= 0", name="low_balance_threshold_nonnegative"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(Text)
@@ -18,6 +21,8 @@ class Organization(CreatedAt, Base):
     currency: Mapped[str] = mapped_column(CHAR(3))
     # Our mapping, not the e-mail, is the identity at Stripe (which allows duplicate e-mails).
     stripe_customer_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    # `balance.low` is sent when `available` falls below it (minor units; None: off).
+    low_balance_threshold: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ApiKey(CreatedAt, Base):

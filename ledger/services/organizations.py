@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 
 from ledger import clock
-from ledger.book import lock_wallets, unit_of_work
+from ledger.book import lock_wallets, settle_low_balance, unit_of_work
 from ledger.errors import NotFound
 from ledger.extensions import db
 from ledger.models import ApiKey, Organization
@@ -32,6 +32,24 @@ def get_organization(org_id: uuid.UUID) -> Organization:
     if org is None:
         raise NotFound("organisation not found")
     return org
+
+
+def set_low_balance_threshold(*, org_id: uuid.UUID, threshold: int | None) -> Organization:
+    """Set (or, with None, turn off) the threshold below which `balance.low` is sent.
+
+    Decided at once under the wallet lock: a threshold above the balance alerts now,
+    one at or below it re-arms the alert.
+    """
+    currency = organization_currency(org_id)
+    with unit_of_work():
+        wallet = lock_wallets(org_id, currency)["available"]
+        db.session.execute(
+            text("UPDATE organizations SET low_balance_threshold = :threshold WHERE id = :id"),
+            {"threshold": threshold, "id": org_id},
+        )
+        wallet.low_balance_threshold = threshold
+        settle_low_balance([wallet])
+    return get_organization(org_id)
 
 
 def hash_api_key(key: str) -> str:

@@ -26,6 +26,7 @@ from ledger.book import (
     idempotency,
     lock_wallets,
     post_entry,
+    record_event,
     transfer,
     unit_of_work,
 )
@@ -241,10 +242,15 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
             topup.flagged_reason = decision.reason
         if decision.action != "none":
             topup.updated_at = clock.now()
+        if decision.action in _EVENTS:
+            record_event(org_id=topup.org_id, type=_EVENTS[decision.action], data=topup)
     if decision.action != "none":
         metrics.count_topup(topup.provider, _OUTCOMES[decision.action])
     return topup
 
+
+# The event each decision sends (a flag waits for an operator: no event).
+_EVENTS = {"credit": "topup.succeeded", "fail": "topup.failed", "cancel": "topup.canceled"}
 
 # How each decision is counted in /metrics.
 _OUTCOMES = {"credit": "paid", "fail": "failed", "cancel": "canceled", "flag": "flagged"}

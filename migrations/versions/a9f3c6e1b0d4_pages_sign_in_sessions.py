@@ -1,7 +1,7 @@
 """pages: one-use sign-in links and server-side sessions
 
 Revision ID: a9f3c6e1b0d4
-Revises: d5a7c3e9b2f1
+Revises: e13f0a7b2c45
 Create Date: 2026-11-30 12:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a9f3c6e1b0d4"
-down_revision = "d5a7c3e9b2f1"
+down_revision = "e13f0a7b2c45"
 branch_labels = None
 depends_on = None
 

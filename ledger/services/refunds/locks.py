@@ -13,6 +13,7 @@ from ledger.book import (
     gateway_clearing,
     lock_wallets,
     post_entry,
+    record_event,
     transfer,
 )
 from ledger.domain import refunds as rules
@@ -131,9 +132,11 @@ def lock_request_wallets(request: RefundRequest) -> dict[str, Wallet]:
 
 
 def release(request: RefundRequest, wallets: dict[str, Wallet]) -> None:
-    """Give a closed request's hold back to its top-up's lot (top-up and request locked)."""
+    """Give a closed request's hold back to its top-up's lot (top-up and request locked),
+    and announce how it closed: `refund_request.canceled`, `.rejected` or `.failed`."""
     move_hold(request, topup_lot(request.topup_id).id, wallets, release=True)
     request.updated_at = clock.now()
+    record_event(org_id=request.org_id, type=f"refund_request.{request.status}", data=request)
 
 
 def settle(
@@ -164,6 +167,7 @@ def settle(
         ),
         wallets,
     )
+    record_event(org_id=request.org_id, type="refund_request.succeeded", data=request)
     add_refunded(topup, request.amount)
 
 
@@ -172,3 +176,4 @@ def add_refunded(topup: Topup, amount: int) -> None:
     topup.status = topup_rules.move(topup.status, new_status)
     topup.refunded_amount += amount
     topup.updated_at = clock.now()
+    record_event(org_id=topup.org_id, type="topup.refunded", data=topup)

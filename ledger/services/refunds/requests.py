@@ -8,6 +8,7 @@ from sqlalchemy import select
 from ledger import clock
 from ledger.book import (
     lock_wallets,
+    record_event,
     unit_of_work,
 )
 from ledger.book.reports import Page, newest_first
@@ -69,6 +70,7 @@ def request_refund(
         db.session.add(request)
         db.session.flush()
         move_hold(request, lot.id, wallets, release=False)
+        record_event(org_id=org_id, type="refund_request.created", data=request)
     return request
 
 
