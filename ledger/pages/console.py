@@ -15,12 +15,13 @@ from flask import redirect, render_template, request, url_for
 
 from ledger.api.auth import require_operator
 from ledger.api.schemas.admin import GrantCreateSchema
+from ledger.api.schemas.events import RedeliverSchema
 from ledger.api.schemas.refunds import RefundApproveSchema, RefundRejectSchema
 from ledger.errors import ValidationFailed
 from ledger.money import MoneyError, parse_amount
 from ledger.pages import guard, oidc
 from ledger.pages.forms import load_form
-from ledger.services import grants, page_sessions, refunds
+from ledger.services import events, grants, page_sessions, refunds
 from ledger.services.ledger_health import ledger_health, run_verify
 from ledger.services.organization_overview import organization_overview
 from ledger.services.organizations import organization_currency, search_organizations
@@ -136,6 +137,15 @@ def health():
 def verify():
     operator = require_operator()
     run_verify(source="console", started_by=operator.subject)
+    return redirect(url_for("console.health"))
+
+
+@bp.post("/events/<uuid:event_id>/redeliver")
+def redeliver(event_id: uuid.UUID):
+    require_operator()
+    endpoint = request.form.get("endpoint_id")
+    body = load_form(RedeliverSchema(), {"endpoint_id": endpoint} if endpoint else {})
+    events.redeliver(event_id=event_id, **body)
     return redirect(url_for("console.health"))
 
 

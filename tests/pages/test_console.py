@@ -4,6 +4,7 @@ console is shown to do what the API would have done."""
 
 import uuid
 
+from ledger.services.event_delivery import deliver_due
 from tests.conftest import unique
 from tests.gateways.refund_steps import paid_stripe_topup, refund_request, request_refund
 
@@ -224,3 +225,40 @@ def test_refunds_the_gateway_left_processing_need_attention(
     operator_page.goto(f"{base_url}/console/attention")
     stuck = operator_page.locator(f'#refunds-processing tr[data-id="{asked["id"]}"]')
     assert name in stuck.inner_text()
+
+
+def test_events_not_yet_delivered_show_on_ledger_health_and_can_be_sent_now(
+    operator_page, app, caller, live_stripe, base_url
+):
+    name = unique("Evented Shop")
+    org = caller.create_org(name=name)
+    r = caller.client.post(
+        "/v1/webhook-endpoints",
+        json={"url": "http://127.0.0.1:9/never-answers", "events": ["*"], "org_id": org.id},
+        headers=caller.operator,
+    )
+    assert r.status_code == 201, r.json
+    endpoint = r.json
+    try:
+        paid_stripe_topup(caller, live_stripe, org, 10000)  # topup.succeeded
+        with app.app_context():
+            deliver_due()  # refused: retried later
+
+        operator_page.goto(f"{base_url}/console/health")
+        row = operator_page.locator("#undelivered tbody tr", has_text=name)
+        cells = row.locator("td").all_inner_texts()
+        assert cells[0].startswith("topup.succeeded")
+        assert cells[2] == "http://127.0.0.1:9/never-answers"
+        assert cells[3:5] == ["retrying", "1"]
+        assert cells[6]  # the endpoint's last error
+
+        row.get_by_role("button", name="Send now").click()
+        operator_page.wait_for_url(f"{base_url}/console/health")
+        with app.app_context():
+            assert deliver_due().attempted >= 1  # due again at once, not after the backoff
+        attempts = caller.client.get(
+            f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=caller.operator
+        ).json["data"]
+        assert [a["attempt"] for a in attempts] == [2, 1]
+    finally:
+        caller.client.delete(f"/v1/webhook-endpoints/{endpoint['id']}", headers=caller.operator)
