@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi
 SOURCES := ledger tests bench migrations config.py wsgi.py gunicorn.conf.py
 
-.PHONY: install run test lint format migrate verify expire-lots resume-refunds deliver-events bench chaos stop clean
+.PHONY: install run test lint format migrate verify expire-lots resume-refunds sync-topups deliver-events bench chaos stop clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ expire-lots: install
 
 resume-refunds: install
 	$(BIN)/flask ledger resume-refunds
+
+sync-topups: install
+	$(BIN)/flask ledger sync-topups
 
 # Delivers events to webhook endpoints until stopped (`make run` starts one already).
 deliver-events: install

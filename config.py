@@ -22,6 +22,15 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _amount_limits(value: str) -> dict[str, tuple[int, int]]:
+    """`KRW:1000:99999999,USD:50:99999999` -> {currency: (minimum, maximum)} in minor units."""
+    limits = {}
+    for item in value.split(","):
+        currency, minimum, maximum = item.strip().split(":")
+        limits[currency.upper()] = (int(minimum), int(maximum))
+    return limits
+
+
 # Applied only in development (and said so in the log at start); never in production.
 DEVELOPMENT_DEFAULTS = {
     "JWT_SECRET": "dev-insecure-jwt-secret-change-me",
@@ -68,14 +77,24 @@ class Config:
         "STRIPE_CHECKOUT_CANCEL_URL", "http://127.0.0.1:5000/checkout/cancel"
     )
 
-    # The SDK retries timeouts, 409s and 5xx with the same idempotency key.
+    # The SDK retries timeouts, 409s, 429s, 5xx and whatever `Stripe-Should-Retry: true`
+    # names, with the same idempotency key.
     STRIPE_MAX_NETWORK_RETRIES = int(_env("STRIPE_MAX_NETWORK_RETRIES", "2"))
+    # Checked before Stripe is called. Stripe's minimum is "$0.50 US or equivalent in charge
+    # currency" (for KRW the settlement currency's minimum converted, about 700 won when
+    # settling in USD, so the floor keeps a margin) and the amount "supports up to eight digits".
+    STRIPE_AMOUNT_LIMITS = _amount_limits(
+        _env("STRIPE_AMOUNT_LIMITS", "KRW:1000:99999999,USD:50:99999999")
+    )
 
     PORTONE_API_SECRET = _env("PORTONE_API_SECRET")
     PORTONE_WEBHOOK_SECRET = _env("PORTONE_WEBHOOK_SECRET")
     PORTONE_STORE_ID = _env("PORTONE_STORE_ID")
     PORTONE_CHANNEL_KEY = _env("PORTONE_CHANNEL_KEY")
     PORTONE_API_BASE = _env("PORTONE_API_BASE", "https://api.portone.io")
+    # KG Inicis card payments under 1,000 won fail unless its `below1000` option is on;
+    # PortOne documents no ceiling, so the contract's largest amount stands.
+    PORTONE_AMOUNT_LIMITS = _amount_limits(_env("PORTONE_AMOUNT_LIMITS", "KRW:1000:1000000000000"))
 
     # Set under gunicorn: each worker writes its metrics there, and /metrics adds them up.
     PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")

@@ -125,6 +125,32 @@ def resume_refunds_command(older_than):
         sys.exit(1)
 
 
+@ledger_cli.command("sync-topups")
+@click.option(
+    "--older-than",
+    default=10,
+    show_default=True,
+    help="minutes a top-up must have been pending (leaves payments in progress alone)",
+)
+def sync_topups_command(older_than):
+    """Ask the gateways about pending top-ups and settle them; retry stuck webhook events."""
+    from ledger.services.sync import sync_topups
+
+    result = sync_topups(older_than=timedelta(minutes=older_than))
+    for error in result.unavailable:
+        click.echo(f"FAIL {error}")
+    for refusal in result.refused:
+        click.echo(f"REFUSED {refusal}")
+    settled = ", ".join(f"{status} {n}" for status, n in sorted(result.settled.items()))
+    click.echo(
+        f"asked about {result.asked} pending top-ups; settled: {settled or 'none'}; "
+        f"webhook events processed {result.events.processed}, "
+        f"still unmatched {result.events.unmatched}, failed again {result.events.failed}"
+    )
+    if result.unavailable:
+        sys.exit(1)  # an outage: run again later
+
+
 @ledger_cli.command("deliver-events")
 @click.option("--once", is_flag=True, help="deliver what is due now, then exit")
 def deliver_events_command(once):

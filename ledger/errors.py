@@ -192,3 +192,35 @@ class GatewayUnavailable(GatewayError):
     @staticmethod
     def _details(gateway_code: str | None) -> dict[str, Any]:
         return {}
+
+
+class AmountTooSmall(LedgerError):
+    """The amount is below what the gateway takes in this currency (checked before calling)."""
+
+    code = "amount_too_small"
+    http_status = 422
+    message = "the amount is below the gateway's minimum for this currency"
+
+
+class AmountTooLarge(LedgerError):
+    """The amount is above what the gateway takes in this currency (checked before calling)."""
+
+    code = "amount_too_large"
+    http_status = 422
+    message = "the amount is above the gateway's maximum for this currency"
+
+
+class TopupDisputed(LedgerError):
+    """The top-up's payment is disputed (a chargeback): its credit cannot be refunded."""
+
+    code = "topup_disputed"
+    http_status = 409
+    message = "this top-up's payment is disputed"
+
+
+class RefundAccountRequired(LedgerError):
+    """A top-up paid into a virtual account is refunded to a bank account, which is missing."""
+
+    code = "refund_account_required"
+    http_status = 422
+    message = "this top-up was paid by bank transfer: refund_account is required"

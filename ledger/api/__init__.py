@@ -7,6 +7,7 @@ from ledger.api import (
     admin,
     api_keys,
     credits,
+    disputes,
     events,
     health,
     organizations,
@@ -23,9 +24,11 @@ api = LedgerApi()
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    for module in (organizations, credits, topups, refunds, api_keys, admin, webhooks):
+    modules = (organizations, credits, topups, refunds, disputes, api_keys, admin, webhooks)
+    for module in modules:
         api.register_blueprint(module.blp)
     api.register_blueprint(refunds.admin_blp)
+    api.register_blueprint(disputes.admin_blp)
     api.register_blueprint(events.blp)
     api.register_blueprint(webhook_endpoints.blp)
     events.show_event_data_as_the_api()

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from ledger.api.auth import org_access, require_operator
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import document_errors, require_authentication
+from ledger.api.schemas.disputes import DisputeSchema
 from ledger.api.schemas.events import (
     AllEventsListArgsSchema,
     EventListArgsSchema,
@@ -18,7 +19,7 @@ from ledger.api.schemas.events import (
 from ledger.api.schemas.refunds import RefundRequestSchema
 from ledger.api.schemas.topups import TopupSchema
 from ledger.book import show_as
-from ledger.models import RefundRequest, Topup
+from ledger.models import Dispute, RefundRequest, Topup
 from ledger.services import events
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
@@ -26,9 +27,10 @@ blp.before_request(require_authentication)
 
 
 def show_event_data_as_the_api() -> None:
-    """Events about top-ups and refund requests carry them as these routes show them."""
+    """Events about top-ups, refund requests and disputes carry them as their routes show them."""
     show_as(Topup, TopupSchema().dump)
     show_as(RefundRequest, RefundRequestSchema().dump)
+    show_as(Dispute, DisputeSchema().dump)
 
 
 @blp.route("/orgs/<uuid:org_id>/events")

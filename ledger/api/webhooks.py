@@ -12,7 +12,10 @@ blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks", description="Ga
 
 class WebhookReceiptSchema(Schema):
     received = fields.Boolean(required=True)
-    outcome = fields.String(required=True, metadata={"description": "processed or duplicate"})
+    outcome = fields.String(
+        required=True,
+        metadata={"description": "processed, unmatched (kept and retried) or duplicate"},
+    )
 
 
 @blp.post("/<string:provider>")

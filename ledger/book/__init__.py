@@ -9,7 +9,9 @@ scans the tree to keep it so). Services use what is exported here:
 - `post_entry` / `post_entries`: the posting engine. An `EntryDraft` carries its
   postings, its lot movements (`LotMovement`) and the lots it creates (`NewLot`).
 - `platform_account` / `gateway_clearing`: the other side of wallet postings.
-- `open_lots`, `expire_lots`: lots under the wallet lock, and their expiry.
+- `open_lots`, `expire_lots`: lots under the wallet lock, and their expiry;
+  `owe_shortfall`, `settle_shortfalls`: what a lot owes after the gateway took back
+  spent credit, settled first by credit that comes back to it.
 - `idempotency`: the caller's order_id as a unique key (`claim`, `record`, `lookup`).
 - `reports` and `verify`: reading the books and checking their invariants.
 - `record_event(org_id=..., type=..., data=...)`: the outbox. Call it inside the unit
@@ -32,7 +34,7 @@ from ledger.book.accounts import (
 )
 from ledger.book.alerts import settle_low_balance
 from ledger.book.engine import PostedEntry, post_entries, post_entry
-from ledger.book.lots import expire_lots, open_lots
+from ledger.book.lots import expire_lots, open_lots, owe_shortfall, settle_shortfalls
 from ledger.book.outbox import lot_data, record_event, show_as
 from ledger.book.transaction import Wallet, lock_wallets, unit_of_work
 from ledger.domain.entries import EntryDraft, LotMovement, NewLot, PostingDraft, transfer
@@ -54,12 +56,14 @@ __all__ = [
     "lock_wallets",
     "lot_data",
     "open_lots",
+    "owe_shortfall",
     "platform_account",
     "post_entries",
     "post_entry",
     "record_event",
     "reports",
     "settle_low_balance",
+    "settle_shortfalls",
     "show_as",
     "transfer",
     "unit_of_work",

@@ -1,4 +1,5 @@
-"""Reading an organisation's lots under its wallet lock, and expiring them.
+"""Reading an organisation's lots under its wallet lock, expiring them, and the shortfalls
+they owe (credit the gateway took back after it had been spent).
 
 Lots are created by the entry that funds them (`EntryDraft.new_lots`), so the posting
 engine writes every lot and every lot movement."""
@@ -9,10 +10,11 @@ from typing import Any
 from sqlalchemy import text
 
 from ledger import clock
-from ledger.book.accounts import BREAKAGE, platform_account
+from ledger.book.accounts import BREAKAGE, REFUND_SHORTFALL, platform_account
 from ledger.book.engine import post_entry
 from ledger.book.outbox import lot_data, record_event
-from ledger.book.transaction import lock_wallets, unit_of_work
+from ledger.book.transaction import Wallet, lock_wallets, unit_of_work
+from ledger.domain.disputes import settle_shortfall_first
 from ledger.domain.entries import EntryDraft, LotMovement, transfer
 from ledger.domain.lots import LotBalance
 from ledger.extensions import db
@@ -89,3 +91,59 @@ def expire_lots() -> ExpiryResult:
         expired += 1
         amounts[lot.currency] = amounts.get(lot.currency, 0) + remaining
     return ExpiryResult(expired, amounts)
+
+
+def owe_shortfall(lot_id: object, amount: int) -> None:
+    """The gateway took back `amount` of the lot's top-up after it was spent (wallet locked)."""
+    db.session.execute(
+        text("UPDATE lots SET shortfall = shortfall + :amount WHERE id = :id"),
+        {"id": lot_id, "amount": amount},
+    )
+
+
+def settle_shortfalls(
+    org_id: object, currency: str, returned: list[tuple[object, int]], wallets: dict[str, Wallet]
+) -> None:
+    """Credit just given back to lots that owe a shortfall settles it first.
+
+    One `shortfall_settlement` entry moves the settled part from `available` (and the
+    lots) to the platform's shortfall account, whose loss it makes good; only the rest
+    stays spendable. Call with the `available` wallet locked, right after the give-back.
+    """
+    owed: dict[object, int] = {
+        row.id: row.shortfall
+        for row in db.session.execute(
+            text("SELECT id, shortfall FROM lots WHERE id = ANY(:ids) AND shortfall > 0"),
+            {"ids": [lot_id for lot_id, _ in returned]},
+        )
+    }
+    settled = [
+        (lot_id, settle_shortfall_first(amount, owed[lot_id])[0])
+        for lot_id, amount in returned
+        if lot_id in owed
+    ]
+    settled = [(lot_id, amount) for lot_id, amount in settled if amount > 0]
+    if not settled:
+        return
+    total = sum(amount for _, amount in settled)
+    post_entry(
+        EntryDraft(
+            kind="shortfall_settlement",
+            org_id=org_id,
+            currency=currency,
+            postings=transfer(
+                source=wallets["available"].id,
+                destination=platform_account(REFUND_SHORTFALL, currency),
+                currency=currency,
+                amount=total,
+            ),
+            description="credit returned to a lot settles what the gateway took back",
+            lot_movements=tuple(LotMovement(lot_id, -amount) for lot_id, amount in settled),
+        ),
+        wallets,
+    )
+    for lot_id, amount in settled:
+        db.session.execute(
+            text("UPDATE lots SET shortfall = shortfall - :amount WHERE id = :id"),
+            {"id": lot_id, "amount": amount},
+        )

@@ -120,13 +120,23 @@ _ENTRIES = text(
     """
     SELECT e.id, e.kind, e.order_id, e.currency, e.created_at, e.description, e.reference,
            e.metadata,
-           p.amount, p.balance_after
+           coalesce(p.amount, p.held_amount) AS amount,
+           coalesce(p.balance_after, prior.balance_after) AS balance_after
     FROM journal_entries e
     LEFT JOIN LATERAL (
-        SELECT sum(p.amount) AS amount, max(p.balance_after) AS balance_after
+        SELECT sum(p.amount) FILTER (WHERE a.kind = 'available') AS amount,
+               max(p.balance_after) FILTER (WHERE a.kind = 'available') AS balance_after,
+               sum(p.amount) FILTER (WHERE a.kind = 'held') AS held_amount
         FROM postings p JOIN ledger_accounts a ON a.id = p.account_id
-        WHERE p.entry_id = e.id AND a.org_id = e.org_id AND a.kind = 'available'
+        WHERE p.entry_id = e.id AND a.org_id = e.org_id
     ) p ON true
+    LEFT JOIN LATERAL (
+        SELECT p2.balance_after
+        FROM postings p2 JOIN ledger_accounts a2 ON a2.id = p2.account_id
+        WHERE a2.org_id = e.org_id AND a2.currency = e.currency AND a2.kind = 'available'
+          AND p2.entry_id < e.id
+        ORDER BY p2.id DESC LIMIT 1
+    ) prior ON p.balance_after IS NULL
     WHERE e.id = ANY(ARRAY(
         SELECT id FROM journal_entries
         WHERE org_id = :org_id AND id < :before
@@ -144,8 +154,10 @@ def list_entries(
 ) -> Page[EntryView]:
     """The organisation's journal entries, newest first, by keyset on the entry id.
 
-    `amount` and `balance_after` are the entry's effect on the `available` wallet
-    (0 and null for an entry that does not touch it).
+    `amount` is the entry's effect on the `available` wallet; an entry that touches only
+    `held` (a refund paid out of its request's hold, a lost dispute's frozen credit) shows
+    the credit it took from there, so a recorded refund reads as the credit it took back.
+    `balance_after` is `available` after the entry (unchanged by a `held`-only entry).
     """
     before = decode_cursor(cursor) if cursor else 2**63 - 1
     rows = db.session.execute(

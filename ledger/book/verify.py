@@ -84,24 +84,53 @@ def lots_match_allocations() -> list[str]:
     ]
 
 
-def holds_match_open_refunds() -> list[str]:
+def holds_match_open_refunds_and_disputes() -> list[str]:
     rows = db.session.execute(
         text(
             """
-            SELECT a.org_id, a.currency, a.balance, coalesce(r.amount, 0) AS open_refunds
+            SELECT a.org_id, a.currency, a.balance, coalesce(h.amount, 0) AS open_holds
             FROM ledger_accounts a
-            LEFT JOIN (SELECT org_id, currency, sum(amount) AS amount FROM refund_requests
-                       WHERE status IN ('pending', 'processing') GROUP BY org_id, currency) r
-              ON r.org_id = a.org_id AND r.currency = a.currency
-            WHERE a.kind = 'held' AND a.balance <> coalesce(r.amount, 0)
+            LEFT JOIN (SELECT org_id, currency, sum(amount) AS amount FROM (
+                         SELECT org_id, currency, amount FROM refund_requests
+                         WHERE status IN ('pending', 'processing')
+                         UNION ALL
+                         SELECT org_id, currency, frozen FROM disputes WHERE status = 'open'
+                       ) held GROUP BY org_id, currency) h
+              ON h.org_id = a.org_id AND h.currency = a.currency
+            WHERE a.kind = 'held' AND a.balance <> coalesce(h.amount, 0)
             """
         )
     )
     return [
         f"organisation {r.org_id}: held {r.balance} {r.currency} "
-        f"but open refund requests hold {r.open_refunds}"
+        f"but open refund requests and disputes hold {r.open_holds}"
         for r in rows
     ]
+
+
+def lot_shortfalls_match_their_history() -> list[str]:
+    """What a lot owes is what the gateway took back after it was spent (outside refunds,
+    lost disputes) less what credit coming back to it has settled."""
+    rows = db.session.execute(
+        text(
+            """
+            SELECT l.id, l.shortfall,
+                   coalesce(x.owed, 0) + coalesce(d.owed, 0) + coalesce(s.settled, 0) AS expected
+            FROM lots l
+            LEFT JOIN (SELECT topup_id, sum(shortfall) AS owed FROM external_refunds
+                       GROUP BY topup_id) x ON x.topup_id = l.topup_id
+            LEFT JOIN (SELECT topup_id, sum(shortfall) AS owed FROM disputes
+                       GROUP BY topup_id) d ON d.topup_id = l.topup_id
+            LEFT JOIN (SELECT a.lot_id, sum(a.amount) AS settled
+                       FROM lot_allocations a JOIN journal_entries e ON e.id = a.entry_id
+                       WHERE e.kind = 'shortfall_settlement' GROUP BY a.lot_id) s
+              ON s.lot_id = l.id
+            WHERE l.topup_id IS NOT NULL
+              AND l.shortfall <> coalesce(x.owed, 0) + coalesce(d.owed, 0) + coalesce(s.settled, 0)
+            """
+        )
+    )
+    return [f"lot {r.id} owes {r.shortfall}, its history says {r.expected}" for r in rows]
 
 
 CHECKS: dict[str, Callable[[], list[str]]] = {
@@ -110,7 +139,12 @@ CHECKS: dict[str, Callable[[], list[str]]] = {
     "wallets equal their postings": wallets_match_postings,
     "lots' remaining equals the available wallet": lots_match_available,
     "lots equal their movements": lots_match_allocations,
-    "held wallets equal open refund requests": holds_match_open_refunds,
+    "held wallets equal open refund requests and open disputes' frozen credit": (
+        holds_match_open_refunds_and_disputes
+    ),
+    "lots' shortfalls equal what was taken back less what was settled": (
+        lot_shortfalls_match_their_history
+    ),
 }
 
 

@@ -20,6 +20,11 @@ ENTRY_KINDS = (
     "refund_release",
     "refund",
     "external_refund",
+    "refund_failure",
+    "dispute_freeze",
+    "dispute_release",
+    "dispute_loss",
+    "shortfall_settlement",
 )
 
 

@@ -12,12 +12,22 @@ PAYMENT_CANCELED = "canceled"
 
 
 @dataclass(frozen=True)
+class AmountLimits:
+    """The smallest and largest amount (minor units) a gateway takes in one currency."""
+
+    minimum: int
+    maximum: int
+
+
+@dataclass(frozen=True)
 class GatewayPayment:
     id: str | None  # None while a checkout has no payment yet
     status: str  # PAYMENT_*
     amount: int
     currency: str  # ISO 4217, upper case
     gateway_status: str  # the gateway's own word, for operators
+    # Paid into a virtual account (가상계좌): a refund must name a bank account.
+    bank_transfer: bool = False
     org_id: str | None = None  # what the gateway's record says it belongs to
     topup_id: str | None = None
     paid_at: datetime | None = None

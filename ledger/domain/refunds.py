@@ -10,10 +10,16 @@ An advertiser may get back the part of a paid top-up's credit they have not used
   it, so partial refunds add up and never exceed what was paid (`credit_consumed`,
   `amount_exceeds_refundable`);
 - never bonus credit (a grant has no top-up, and only a `paid` lot is refundable);
-- one open request per top-up at a time (`refund_already_pending`).
+- one open request per top-up at a time (`refund_already_pending`);
+- never while the top-up's payment is disputed, or after a dispute was lost
+  (`topup_disputed`: the card network, not us, decides where that money goes);
+- a top-up paid into a virtual account (bank transfer) is refunded to a bank account,
+  which the request must name (`refund_account_required`).
 
 A refund request moves pending -> processing -> succeeded | failed, or ends pending ->
-rejected | canceled. `move` is the one place that allows a transition.
+rejected | canceled; a refund that fails at the gateway after it had succeeded (Stripe:
+`refund.failed`) moves succeeded -> failed. `move` is the one place that allows a
+transition.
 
 `reconcile` compares the gateway's total refunded for a payment with what the ledger
 has recorded. Gateway refunds are atomic amounts and the gateway's total only grows,
@@ -31,8 +37,10 @@ from ledger.errors import (
     AmountExceedsRefundable,
     CreditConsumed,
     NotRefundable,
+    RefundAccountRequired,
     RefundAlreadyPending,
     RefundWindowExpired,
+    TopupDisputed,
 )
 
 PENDING = "pending"
@@ -48,7 +56,7 @@ OPEN = frozenset({PENDING, PROCESSING})
 TRANSITIONS: dict[str, frozenset[str]] = {
     PENDING: frozenset({PROCESSING, REJECTED, CANCELED}),
     PROCESSING: frozenset({SUCCEEDED, FAILED}),
-    SUCCEEDED: frozenset(),
+    SUCCEEDED: frozenset({FAILED}),
     FAILED: frozenset(),
     REJECTED: frozenset(),
     CANCELED: frozenset(),
@@ -56,6 +64,37 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Top-up states whose credit may be refunded (domain.topups' names).
 REFUNDABLE_TOPUP_STATES = frozenset({"paid", "partially_refunded"})
+
+# Where a bank-transfer refund may go: the banks among PortOne's `Bank` codes (its V2
+# OpenAPI description), as `refundAccount.bank` takes them.
+REFUND_BANKS = frozenset(
+    {
+        "KDB",
+        "IBK",
+        "KOOKMIN",
+        "SUHYUP",
+        "NONGHYUP",
+        "LOCAL_NONGHYUP",
+        "WOORI",
+        "STANDARD_CHARTERED",
+        "CITI",
+        "DAEGU",
+        "BUSAN",
+        "KWANGJU",
+        "JEJU",
+        "JEONBUK",
+        "KYONGNAM",
+        "KFCC",
+        "SHINHYUP",
+        "SAVINGS_BANK",
+        "POST",
+        "HANA",
+        "SHINHAN",
+        "K_BANK",
+        "KAKAO",
+        "TOSS",
+    }
+)
 
 
 STATUS = StateMachine("refund request", TRANSITIONS)
@@ -72,6 +111,9 @@ class RefundableTopup:
     lot_kind: str | None  # the kind of the lot the top-up made; None before it is paid
     lot_remaining: int
     has_open_request: bool
+    disputed: bool = False  # an open or lost dispute
+    bank_transfer: bool = False  # paid into a virtual account
+    has_refund_account: bool = False
 
 
 def window_closes_at(paid_at: datetime, window_days: int) -> datetime:
@@ -99,11 +141,17 @@ def amount_to_refund(
         RefundWindowExpired: the top-up was paid `window_days` or more ago.
         CreditConsumed: nothing of the top-up's credit is left.
         AmountExceedsRefundable: `requested` is more than what is left.
+        TopupDisputed: the top-up's payment is disputed (or the dispute was lost).
+        RefundAccountRequired: a bank-transfer top-up, and no account to refund to.
     """
     if topup.status not in REFUNDABLE_TOPUP_STATES or topup.paid_at is None:
         raise NotRefundable(f"a {topup.status} top-up cannot be refunded", status=topup.status)
     if topup.lot_kind != "paid":
         raise NotRefundable("bonus credit is never refundable")
+    if topup.disputed:
+        raise TopupDisputed()
+    if topup.bank_transfer and not topup.has_refund_account:
+        raise RefundAccountRequired()
     if topup.has_open_request:
         raise RefundAlreadyPending()
     if not is_within_window(topup.paid_at, now, window_days):

@@ -4,6 +4,12 @@ Only the gateway's own record (fetched, never taken from a webhook body) can mov
 top-up to `paid`, and only if it matches what we expected: status paid, the exact
 amount and currency, and the organisation and top-up it names. A mismatch leaves the
 top-up `pending` and flags it for an operator.
+
+Nothing stops a refund in the gateway's dashboard (or a PortOne console cancel) between
+the payment succeeding and our crediting it, and the gateway's record already shows it:
+then only what the gateway kept is credited, and the refund is recorded on the top-up
+(`credited_amount`); a payment refunded in full credits nothing and the top-up is
+`refunded` at once.
 """
 
 from dataclasses import dataclass
@@ -12,9 +18,11 @@ from ledger.domain.payments import (
     PAYMENT_CANCELED,
     PAYMENT_FAILED,
     PAYMENT_PAID,
+    AmountLimits,
     GatewayPayment,
 )
 from ledger.domain.states import StateMachine
+from ledger.errors import AmountTooLarge, AmountTooSmall
 
 PENDING = "pending"
 PAID = "paid"
@@ -24,13 +32,14 @@ PARTIALLY_REFUNDED = "partially_refunded"
 REFUNDED = "refunded"
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    PENDING: frozenset({PAID, FAILED, CANCELED}),
+    PENDING: frozenset({PAID, FAILED, CANCELED, PARTIALLY_REFUNDED, REFUNDED}),
     # The customer may retry a failed PaymentIntent and succeed later.
-    FAILED: frozenset({PAID, CANCELED}),
+    FAILED: frozenset({PAID, CANCELED, PARTIALLY_REFUNDED, REFUNDED}),
     CANCELED: frozenset(),
     PAID: frozenset({PARTIALLY_REFUNDED, REFUNDED}),
-    PARTIALLY_REFUNDED: frozenset({PARTIALLY_REFUNDED, REFUNDED}),
-    REFUNDED: frozenset(),
+    # A refund that fails after it had succeeded gives its amount back.
+    PARTIALLY_REFUNDED: frozenset({PARTIALLY_REFUNDED, REFUNDED, PAID}),
+    REFUNDED: frozenset({PARTIALLY_REFUNDED, PAID}),
 }
 
 
@@ -55,8 +64,17 @@ class TopupFacts:
 
 @dataclass(frozen=True)
 class Decision:
-    action: str  # "credit", "fail", "cancel", "flag", "none"
+    action: str  # "credit", "refunded", "fail", "cancel", "flag", "none"
     reason: str | None = None
+
+
+def credited_amount(amount: int, refunded_before: int) -> int:
+    """What crediting puts in the wallet: what the gateway kept of the payment."""
+    return max(0, amount - refunded_before)
+
+
+def status_when_credited(amount: int, refunded_before: int) -> str:
+    return PAID if refunded_before <= 0 else status_after_refund(amount, refunded_before)
 
 
 def mismatch(topup: TopupFacts, payment: GatewayPayment) -> str | None:
@@ -80,9 +98,27 @@ def decide(topup: TopupFacts, payment: GatewayPayment) -> Decision:
         if not can_move(topup.status, PAID):
             return Decision("none")  # credited already (or refunded since)
         reason = mismatch(topup, payment)
-        return Decision("flag", reason) if reason else Decision("credit")
+        if reason:
+            return Decision("flag", reason)
+        if credited_amount(topup.amount, payment.refunded_amount) == 0:
+            return Decision("refunded")  # all of it went back before we credited anything
+        return Decision("credit")
     if payment.status == PAYMENT_FAILED and can_move(topup.status, FAILED):
         return Decision("fail")
     if payment.status == PAYMENT_CANCELED and can_move(topup.status, CANCELED):
         return Decision("cancel")
     return Decision("none")
+
+
+def check_amount(amount: int, limits: AmountLimits | None) -> None:
+    """Refuse an amount the gateway would refuse, before anything is called.
+
+    Raises:
+        AmountTooSmall, AmountTooLarge: outside the gateway's limits for the currency.
+    """
+    if limits is None:
+        return
+    if amount < limits.minimum:
+        raise AmountTooSmall(minimum=limits.minimum)
+    if amount > limits.maximum:
+        raise AmountTooLarge(maximum=limits.maximum)

@@ -12,10 +12,15 @@ A gateway adapter (one module per gateway, chosen by name from the registry in
 - `refund(...)`: refund all or part of a payment, safely retryable (`GatewayRefund`).
 - `parse_webhook(body, headers)`: verify the signature over the raw body and say what
   the event is about (`GatewayEvent`); raises `InvalidSignature` otherwise.
+- `fetch_disputes(...)`: the gateway's record of a payment's chargebacks (`GatewayDispute`).
+- `amount_limits`: the smallest and largest amount per currency the gateway takes
+  (from configuration), checked before any call.
 
 Adapters never return SDK objects; they wrap SDK and HTTP failures as
 `GatewayError` (a definitive refusal, with the gateway's code and message) or
-`GatewayUnavailable` (no answer, a timeout or a 5xx: the outcome is unknown, ask again).
+`GatewayUnavailable` (no answer, a timeout, a 5xx, or "busy, try again" such as Stripe's
+409/429: the outcome is unknown, ask again). A refusal by the bank or PG behind the
+gateway (PortOne's `PG_PROVIDER`, though answered 502) is a `GatewayError`: an answer.
 Amounts are integers in the currency's minor unit, passed through unchanged.
 """
 
@@ -31,6 +36,7 @@ from ledger.domain.payments import (  # noqa: F401
     PAYMENT_FAILED,
     PAYMENT_PAID,
     PAYMENT_PENDING,
+    AmountLimits,
     GatewayPayment,
 )
 
@@ -83,7 +89,34 @@ class GatewayRefund:
     amount: int
     currency: str
     status: str  # REFUND_*
+    failure_code: str | None = None
     failure_message: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundAccount:
+    """Where a bank-transfer payment's refund goes (PortOne: `refundAccount`)."""
+
+    bank: str  # PortOne's bank code, e.g. SHINHAN
+    number: str
+    holder_name: str
+
+
+# Our words for a dispute's state at the gateway.
+DISPUTE_OPEN = "open"
+DISPUTE_WON = "won"
+DISPUTE_LOST = "lost"
+
+
+@dataclass(frozen=True)
+class GatewayDispute:
+    id: str  # unique per provider
+    payment_id: str | None  # the disputed payment, as the gateway's record names it
+    status: str  # DISPUTE_*
+    amount: int  # the disputed amount
+    currency: str
+    gateway_status: str  # the gateway's own word, for operators
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +130,7 @@ class GatewayCustomer:
 EVENT_PAYMENT = "payment"  # a payment may have changed: fetch it and apply
 EVENT_REFUND = "refund"  # a refund may have changed (refunds service)
 EVENT_CUSTOMER = "customer"  # the gateway's customer changed
+EVENT_DISPUTE = "dispute"  # a chargeback opened or changed: fetch it and apply
 EVENT_IGNORED = "ignored"  # stored and acknowledged only
 
 
@@ -110,6 +144,7 @@ class GatewayEvent:
     topup_id: str | None = None  # a hint from the event (metadata); verified before use
     refund_id: str | None = None
     customer_id: str | None = None
+    dispute_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,6 +153,7 @@ class PaymentGateway(abc.ABC):
 
     name: str
     currencies: frozenset[str]
+    amount_limits: Mapping[str, AmountLimits]
     required_settings: tuple[str, ...]  # config keys without which the gateway is off
 
     @classmethod
@@ -143,10 +179,11 @@ class PaymentGateway(abc.ABC):
         idempotency_key: str,
         reason: str,
         refundable_before: int,
+        refund_account: RefundAccount | None = None,
     ) -> GatewayRefund:
         """Refund `amount` of the payment. `refundable_before` is what we believe is still
         refundable at the gateway; gateways without idempotency keys use it to refuse a
-        double refund."""
+        double refund. `refund_account` is where a bank-transfer payment's money goes."""
 
     @abc.abstractmethod
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> GatewayEvent:
@@ -156,9 +193,20 @@ class PaymentGateway(abc.ABC):
             ledger.errors.InvalidSignature: bad, missing or stale signature.
         """
 
+    @abc.abstractmethod
+    def read_event(self, event_id: str, payload: dict[str, Any]) -> GatewayEvent:
+        """What a verified event (as stored in the inbox) is about; used again on retries."""
+
     def fetch_refund(self, refund_id: str, *, payment_id: str | None = None) -> GatewayRefund:
         """The gateway's record of one refund (for refunds left `processing`). Gateways that
         keep refunds inside their payment (PortOne) need the refunded payment's id."""
+        raise NotImplementedError
+
+    def fetch_disputes(
+        self, *, payment_id: str | None, dispute_id: str | None
+    ) -> list[GatewayDispute]:
+        """The gateway's record of the disputes an event is about: the one named, or (for
+        gateways that keep disputes inside their payment) all of the payment's."""
         raise NotImplementedError
 
     def fetch_customer(self, customer_id: str) -> GatewayCustomer:

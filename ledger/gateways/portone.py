@@ -15,11 +15,24 @@ Design overview
   PortOne adds later are pending. `refunded_amount` is `amount.cancelled`.
 - **Refunding** is `POST /payments/{paymentId}/cancel` with `currentCancellableAmount`:
   PortOne has no idempotency key, and cancels only if what is left equals that number, so
-  two cancels made from the same belief cannot both pass. The `reason` carries our
-  idempotency key, so a retry after a timeout that PortOne refuses as inconsistent (the
-  first attempt went through) finds and answers the first cancellation instead.
+  two cancels made from the same belief cannot both pass. The `reason` starts with our
+  idempotency key as a tag, so a retry after a timeout that PortOne refuses as inconsistent
+  (the first attempt went through) finds and answers the first cancellation instead. The
+  tag comes first and the reason is capped (`CANCEL_REASON_MAX`): a PG keeps a short cancel
+  message, and a tag cut off its end could not be found. A virtual-account payment's
+  cancel names the bank account the money goes back to (`refundAccount`: bank, number,
+  holderName, all required by PortOne). A `PG_PROVIDER` error (HTTP 502, with `pgCode`
+  and `pgMessage`) is the PG refusing, an answer: a `GatewayError` with the PG's code and
+  message, never "no answer".
+- **Disputes** live in the payment (`disputes[]`: `UNRESOLVED` or `RESOLVED`, no amount).
+  The disputed amount is what the payment still holds; a resolved dispute was lost when a
+  `CHARGEBACK` cancellation took the money back after it opened, and won otherwise. That
+  cancellation is the dispute's, not a refund: `refunded_amount` leaves it out.
 - **Webhooks** are verified per Standard Webhooks over the raw body (see `_verify`), then
   mapped by type; their body carries no amounts, so they only say which payment to fetch.
+  Both body versions PortOne sends are read: 2024-04-25 (`{type, data{paymentId}}`) and
+  the older 2024-01-01 (`{payment_id, tx_id, status}`, JSON or form-encoded), which a
+  console left on that setting still sends.
 - **Currencies**: KRW only. The KG Inicis channel behind `PORTONE_CHANNEL_KEY` settles in
   won; USD would need a separate global channel (and a contract with it), so a USD top-up
   is refused with `unsupported_currency` before anything is called.
@@ -41,7 +54,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import requests
 
@@ -50,6 +63,8 @@ from ledger.errors import InvalidSignature
 from ledger.gateways import base as gw
 
 WEBHOOK_TOLERANCE_SECONDS = 5 * 60
+# Longest cancel reason sent, tag included (PGs keep a short cancel message).
+CANCEL_REASON_MAX = 100
 
 _PAYMENT_STATUSES = {
     "PAID": gw.PAYMENT_PAID,
@@ -74,6 +89,12 @@ _PAYMENT_EVENTS = frozenset(
 _REFUND_EVENTS = frozenset(
     {"Transaction.Cancelled", "Transaction.PartialCancelled", "Transaction.CancelPending"}
 )
+_DISPUTE_EVENTS = frozenset({"Transaction.DisputeCreated", "Transaction.DisputeResolved"})
+# 2024-01-01 bodies name a status instead of a type: the same words without the prefix.
+_LEGACY_TYPES = {
+    type_.removeprefix("Transaction."): type_ for type_ in _PAYMENT_EVENTS | _REFUND_EVENTS
+}
+_CHARGEBACK = "CHARGEBACK"
 # PortOne's answers when a retried cancel finds the first attempt already applied.
 _ALREADY_APPLIED = frozenset({"CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN", "PAYMENT_ALREADY_CANCELLED"})
 
@@ -99,8 +120,10 @@ class PortOneGateway(gw.PaymentGateway):
         channel_key: str,
         api_base: str,
         timeout: float,
+        amount_limits: Mapping[str, gw.AmountLimits] | None = None,
     ):
         self.api_secret = api_secret
+        self.amount_limits = amount_limits or {}
         self.store_id = store_id
         self.channel_key = channel_key
         self.api_base = api_base.rstrip("/")
@@ -118,6 +141,10 @@ class PortOneGateway(gw.PaymentGateway):
             channel_key=config["PORTONE_CHANNEL_KEY"],
             api_base=config["PORTONE_API_BASE"],
             timeout=config["GATEWAY_TIMEOUT_SECONDS"],
+            amount_limits={
+                currency: gw.AmountLimits(*limits)
+                for currency, limits in config["PORTONE_AMOUNT_LIMITS"].items()
+            },
         )
 
     def create_payment(self, request: gw.PaymentRequest) -> gw.CreatedPayment:
@@ -149,15 +176,22 @@ class PortOneGateway(gw.PaymentGateway):
         idempotency_key: str,
         reason: str,
         refundable_before: int,
+        refund_account: gw.RefundAccount | None = None,
     ) -> gw.GatewayRefund:
         """Cancel `amount` of the payment, only if PortOne still has `refundable_before` left."""
         tag = _reason_tag(idempotency_key)
-        body = {
+        body: dict[str, Any] = {
             "storeId": self.store_id,
             "amount": amount,
-            "reason": f"{reason} {tag}",
+            "reason": f"{tag} {reason}"[:CANCEL_REASON_MAX],
             "currentCancellableAmount": refundable_before,
         }
+        if refund_account is not None:
+            body["refundAccount"] = {
+                "bank": refund_account.bank,
+                "number": refund_account.number,
+                "holderName": refund_account.holder_name,
+            }
         try:
             answer = self._call("POST", f"{_payment_path(payment_id)}/cancel", json_body=body)
         except gw.GatewayError as e:
@@ -175,7 +209,7 @@ class PortOneGateway(gw.PaymentGateway):
         made = [
             c
             for c in cancellations
-            if str(c.get("reason", "")).endswith(tag) and c.get("status") != "FAILED"
+            if tag in str(c.get("reason", "")) and c.get("status") != "FAILED"
         ]
         return made[-1] if made else None
 
@@ -192,29 +226,30 @@ class PortOneGateway(gw.PaymentGateway):
             gateway_code="CANCELLATION_NOT_FOUND",
         )
 
+    def fetch_disputes(
+        self, *, payment_id: str | None, dispute_id: str | None
+    ) -> list[gw.GatewayDispute]:
+        """Every dispute of the payment, read from the payment (see the module docstring)."""
+        if not payment_id:
+            return []
+        return _disputes(self._get_payment(payment_id))
+
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> gw.GatewayEvent:
         event_id = self._verify(body, {k.lower(): v for k, v in headers.items()})
-        try:
-            payload = json.loads(body)
-        except ValueError as e:
-            raise InvalidSignature("the webhook body is not JSON") from e
-        if not isinstance(payload, dict):
-            raise InvalidSignature("the webhook body is not a JSON object")
+        return self.read_event(event_id, _webhook_body(body))
+
+    def read_event(self, event_id: str, payload: dict[str, Any]) -> gw.GatewayEvent:
+        if "type" not in payload and "payment_id" in payload:
+            return _legacy_event(event_id, payload)
         type_ = payload["type"] if isinstance(payload.get("type"), str) else ""
         data = payload["data"] if isinstance(payload.get("data"), dict) else {}
         payment_id = data.get("paymentId") if isinstance(data.get("paymentId"), str) else None
-        action = gw.EVENT_IGNORED
-        if payment_id and type_ in _PAYMENT_EVENTS:
-            action = gw.EVENT_PAYMENT
-        elif payment_id and type_ in _REFUND_EVENTS:
-            action = gw.EVENT_REFUND
-        return gw.GatewayEvent(
-            id=event_id,
-            type=type_,
-            action=action,
-            payload=payload,
-            payment=gw.PaymentRef(payment_id) if action != gw.EVENT_IGNORED else None,
-            refund_id=data.get("cancellationId") if action == gw.EVENT_REFUND else None,
+        return _event(
+            event_id,
+            type_,
+            payload,
+            payment_id,
+            refund_id=data.get("cancellationId"),
             details={"store_id": data.get("storeId"), "transaction_id": data.get("transactionId")},
         )
 
@@ -276,6 +311,13 @@ class PortOneGateway(gw.PaymentGateway):
             answer = None
         error_type = answer.get("type") if isinstance(answer, dict) else None
         status = response.status_code
+        if error_type == "PG_PROVIDER":
+            # The PG behind PortOne refused (answered 502 by PortOne, but an answer).
+            raise gw.GatewayError(
+                str(answer.get("pgMessage") or answer.get("message") or "the PG refused"),
+                gateway_code=str(answer.get("pgCode") or error_type),
+                gateway_status=status,
+            )
         if status >= 500 or status in (408, 429):
             # No usable answer: whatever happened at PortOne, asking again is safe.
             raise gw.GatewayUnavailable(
@@ -298,6 +340,7 @@ def _payment_path(payment_id: str) -> str:
 
 
 def _reason_tag(idempotency_key: str) -> str:
+    # Why first: see the module docstring (a PG may cut a long cancel message short).
     return f"[ref {idempotency_key}]"
 
 
@@ -314,12 +357,112 @@ def _integer(value: Any, name: str) -> int:
     return value
 
 
+def _webhook_body(body: bytes) -> dict[str, Any]:
+    """A webhook body as a dict: JSON, or (2024-01-01 only) form-encoded."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        try:
+            payload = dict(parse_qsl(body.decode(), strict_parsing=True))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise InvalidSignature("the webhook body is neither JSON nor a form") from e
+    if not isinstance(payload, dict):
+        raise InvalidSignature("the webhook body is not a JSON object")
+    return payload
+
+
+def _event(
+    event_id: str,
+    type_: str,
+    payload: dict[str, Any],
+    payment_id: str | None,
+    *,
+    refund_id: Any = None,
+    details: dict[str, Any],
+) -> gw.GatewayEvent:
+    action = gw.EVENT_IGNORED
+    if payment_id and type_ in _PAYMENT_EVENTS:
+        action = gw.EVENT_PAYMENT
+    elif payment_id and type_ in _REFUND_EVENTS:
+        action = gw.EVENT_REFUND
+    elif payment_id and type_ in _DISPUTE_EVENTS:
+        action = gw.EVENT_DISPUTE
+    return gw.GatewayEvent(
+        id=event_id,
+        type=type_,
+        action=action,
+        payload=payload,
+        payment=gw.PaymentRef(payment_id) if action != gw.EVENT_IGNORED else None,
+        refund_id=refund_id if action == gw.EVENT_REFUND and isinstance(refund_id, str) else None,
+        details=details,
+    )
+
+
+def _legacy_event(event_id: str, payload: dict[str, Any]) -> gw.GatewayEvent:
+    """A 2024-01-01 body: `{payment_id, tx_id, status}` (unknown statuses are ignored)."""
+    payment_id = payload.get("payment_id")
+    status = payload.get("status")
+    type_ = _LEGACY_TYPES.get(status, str(status)) if isinstance(status, str) else ""
+    return _event(
+        event_id,
+        type_,
+        payload,
+        payment_id if isinstance(payment_id, str) else None,
+        details={"transaction_id": payload.get("tx_id"), "format": "2024-01-01"},
+    )
+
+
+def _chargebacks(cancellations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        c
+        for c in cancellations
+        if c.get("trigger") == _CHARGEBACK and c.get("status") == "SUCCEEDED"
+    ]
+
+
+def _disputes(payment: dict[str, Any]) -> list[gw.GatewayDispute]:
+    payment_id = _field(payment, "id")
+    amount = _field(payment, "amount")
+    cancellations = payment.get("cancellations") or []
+    chargebacks = _chargebacks(cancellations)
+    # What the payment held apart from refunds: the most a chargeback can take.
+    disputed = _integer(_field(amount, "total"), "amount.total") - _refunded(amount, chargebacks)
+    found = []
+    for dispute in payment.get("disputes") or []:
+        opened = str(_field(dispute, "createdAt"))
+        if dispute.get("status") != "RESOLVED":
+            status = gw.DISPUTE_OPEN
+        elif any(str(c.get("requestedAt", "")) >= opened for c in chargebacks):
+            status = gw.DISPUTE_LOST
+        else:
+            status = gw.DISPUTE_WON
+        found.append(
+            gw.GatewayDispute(
+                id=str(dispute.get("pgDisputeId") or f"{payment_id}@{opened}"),
+                payment_id=payment_id,
+                status=status,
+                amount=disputed,
+                currency=_field(payment, "currency"),
+                gateway_status=str(dispute.get("status")),
+                reason=dispute.get("reason"),
+            )
+        )
+    return found
+
+
+def _refunded(amount: dict[str, Any], chargebacks: list[dict[str, Any]]) -> int:
+    """What was cancelled as refunds: `amount.cancelled` without chargebacks."""
+    cancelled = _integer(amount.get("cancelled", 0), "amount.cancelled")
+    return cancelled - sum(_integer(c.get("totalAmount"), "totalAmount") for c in chargebacks)
+
+
 def _payment(data: dict[str, Any]) -> gw.GatewayPayment:
     """Our record of a PortOne payment (statuses as the module docstring says)."""
     status = _field(data, "status")
     payment_id = _field(data, "id")
     amount = _field(data, "amount")
     failure = data.get("failure") or {}
+    method = data.get("method") or {}
     return gw.GatewayPayment(
         id=payment_id,
         status=_PAYMENT_STATUSES.get(status, gw.PAYMENT_PENDING),
@@ -328,7 +471,8 @@ def _payment(data: dict[str, Any]) -> gw.GatewayPayment:
         gateway_status=status,
         topup_id=_topup_id(payment_id),
         paid_at=_time(data.get("paidAt")),
-        refunded_amount=_integer(amount.get("cancelled", 0), "amount.cancelled"),
+        refunded_amount=_refunded(amount, _chargebacks(data.get("cancellations") or [])),
+        bank_transfer=method.get("type") == "PaymentMethodVirtualAccount",
         failure_code=failure.get("pgCode"),
         failure_message=failure.get("reason") or failure.get("pgMessage"),
     )

@@ -19,8 +19,15 @@ SDK retries `STRIPE_MAX_NETWORK_RETRIES`) and answers with our dataclasses.
 - `parse_webhook` verifies `Stripe-Signature` over the raw body with the SDK (default
   300 s tolerance) and says what the event is about; it never reads money from it.
 - `stripe.APIConnectionError` (timeouts included) and 5xx become `GatewayUnavailable`
-  (outcome unknown, ask again); any other `StripeError` is a `GatewayError` carrying
-  Stripe's code.
+  (outcome unknown, ask again), and so do 409 (a request with the same idempotency key
+  still executing), 429 (rate limited) and any answer with `Stripe-Should-Retry: true`:
+  Stripe asks to be asked again, which the SDK does itself up to
+  `STRIPE_MAX_NETWORK_RETRIES` times; they are never a refusal. Any other `StripeError`
+  is a `GatewayError` carrying Stripe's code. A 500 is replayed for its idempotency key
+  for 24 hours ("Idempotent requests"), so the same outage answers the same every time.
+- Disputes (`charge.dispute.*`) are re-fetched (`GET /v1/disputes/{id}`): `won` and
+  `warning_closed` (an inquiry that never became a chargeback) release, `lost` is lost,
+  every other status is open.
 """
 
 import uuid
@@ -50,7 +57,31 @@ _CHECKOUT_EVENTS = {
 _CHARGE_REFUND_EVENTS = {"charge.refunded"}
 _REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
 _CUSTOMER_EVENTS = {"customer.updated", "customer.deleted"}
+_DISPUTE_EVENTS = {
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+    "charge.dispute.closed",
+}
+_DISPUTE_STATUSES = {
+    "won": gw.DISPUTE_WON,
+    "warning_closed": gw.DISPUTE_WON,
+    "lost": gw.DISPUTE_LOST,
+}
+# Answers Stripe asks to be retried: a concurrent request with the key, a rate limit.
+_RETRY_STATUSES = {409, 429}
 
+# Refund.failure_reason, in words an operator can act on.
+_REFUND_FAILURES = {
+    "lost_or_stolen_card": "the card was reported lost or stolen",
+    "expired_or_canceled_card": "the card has expired or was canceled",
+    "charge_for_pending_refund_disputed": "the charge was disputed while the refund was pending",
+    "insufficient_funds": "the Stripe balance was too low to refund",
+    "declined": "the card network declined the refund",
+    "merchant_request": "the refund was canceled at our request",
+    "unknown": "the refund failed for an unknown reason",
+}
 _REFUND_STATUSES = {
     "succeeded": gw.REFUND_SUCCEEDED,
     "pending": gw.REFUND_PENDING,
@@ -77,8 +108,10 @@ class StripeGateway(gw.PaymentGateway):
         webhook_secret: str,
         success_url: str,
         cancel_url: str,
+        amount_limits: Mapping[str, gw.AmountLimits] | None = None,
     ):
         self._client = client
+        self.amount_limits = amount_limits or {}
         self._webhook_secret = webhook_secret
         self._success_url = success_url
         self._cancel_url = cancel_url
@@ -96,6 +129,10 @@ class StripeGateway(gw.PaymentGateway):
             webhook_secret=config["STRIPE_WEBHOOK_SECRET"],
             success_url=config["STRIPE_CHECKOUT_SUCCESS_URL"],
             cancel_url=config["STRIPE_CHECKOUT_CANCEL_URL"],
+            amount_limits={
+                currency: gw.AmountLimits(*limits)
+                for currency, limits in config["STRIPE_AMOUNT_LIMITS"].items()
+            },
         )
 
     # Payments
@@ -228,13 +265,16 @@ class StripeGateway(gw.PaymentGateway):
         idempotency_key: str,
         reason: str,
         refundable_before: int,
+        refund_account: gw.RefundAccount | None = None,
     ) -> gw.GatewayRefund:
         """Refund `amount` of the PaymentIntent's charge.
 
         Stripe's idempotency key is the double-refund guard, so `refundable_before` is not
-        sent; the currency is the charge's own, and the answer carries it for the caller to
-        check. Stripe refuses more than is left (`amount_too_large`) and a fully refunded
-        charge (`charge_already_refunded`); both arrive as `GatewayError` with that code.
+        sent; the money goes back to the card, so no `refund_account` either. The currency
+        is the charge's own, and the answer carries it for the caller to check. Stripe
+        refuses more than is left (`amount_too_large`), a fully refunded charge
+        (`charge_already_refunded`) and a disputed one (`charge_disputed`); each arrives as
+        a `GatewayError` with that code.
         """
         refund = _call(
             lambda: self._client.v1.refunds.create(
@@ -253,6 +293,27 @@ class StripeGateway(gw.PaymentGateway):
 
     def fetch_refund(self, refund_id: str, *, payment_id: str | None = None) -> gw.GatewayRefund:
         return _refund_from(_call(lambda: self._client.v1.refunds.retrieve(refund_id)).to_dict())
+
+    # Disputes
+
+    def fetch_disputes(
+        self, *, payment_id: str | None, dispute_id: str | None
+    ) -> list[gw.GatewayDispute]:
+        """The dispute an event names, as Stripe has it now."""
+        if not dispute_id:
+            return []
+        dispute = _call(lambda: self._client.v1.disputes.retrieve(dispute_id)).to_dict()
+        return [
+            gw.GatewayDispute(
+                id=dispute["id"],
+                payment_id=_id_of(dispute.get("payment_intent")),
+                status=_DISPUTE_STATUSES.get(dispute["status"], gw.DISPUTE_OPEN),
+                amount=dispute["amount"],
+                currency=dispute["currency"].upper(),
+                gateway_status=dispute["status"],
+                reason=dispute.get("reason"),
+            )
+        ]
 
     # Customers
 
@@ -283,7 +344,10 @@ class StripeGateway(gw.PaymentGateway):
         except (stripe.SignatureVerificationError, ValueError) as e:
             raise InvalidSignature() from e
         payload = event.to_dict()
-        return _event_from(payload["id"], payload["type"], payload)
+        return self.read_event(payload["id"], payload)
+
+    def read_event(self, event_id: str, payload: dict[str, Any]) -> gw.GatewayEvent:
+        return _event_from(event_id, payload.get("type", ""), payload)
 
 
 def _call(call: Callable[[], T]) -> T:
@@ -293,14 +357,23 @@ def _call(call: Callable[[], T]) -> T:
     except stripe.APIConnectionError as e:
         raise gw.GatewayUnavailable(f"Stripe did not answer: {e.user_message}") from e
     except stripe.StripeError as e:
-        if e.http_status is not None and e.http_status >= 500:
-            raise gw.GatewayUnavailable(
-                f"Stripe failed: {e.user_message}", gateway_status=e.http_status
-            ) from e
         code = e.code or (e.error.type if e.error else None)
+        if _asks_to_retry(e):
+            raise gw.GatewayUnavailable(
+                f"Stripe failed: {e.user_message}", gateway_code=code, gateway_status=e.http_status
+            ) from e
         raise gw.GatewayError(
             e.user_message or str(e), gateway_code=code, gateway_status=e.http_status
         ) from e
+
+
+def _asks_to_retry(error: stripe.StripeError) -> bool:
+    """A 5xx, 409, 429 or `Stripe-Should-Retry: true`: no answer yet, ask again."""
+    headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+    status = error.http_status or 0
+    return (
+        status >= 500 or status in _RETRY_STATUSES or headers.get("stripe-should-retry") == "true"
+    )
 
 
 def _timestamp(value: int | None) -> datetime | None:
@@ -357,13 +430,15 @@ def _payment_from_session(session: dict[str, Any]) -> gw.GatewayPayment:
 
 
 def _refund_from(refund: dict[str, Any]) -> gw.GatewayRefund:
+    failure = refund.get("failure_reason")
     return gw.GatewayRefund(
         id=refund["id"],
         payment_id=refund["payment_intent"],
         amount=refund["amount"],
         currency=refund["currency"].upper(),
         status=_REFUND_STATUSES.get(refund["status"], gw.REFUND_PENDING),
-        failure_message=refund.get("failure_reason"),
+        failure_code=failure,
+        failure_message=_REFUND_FAILURES.get(failure, failure) if failure else None,
     )
 
 
@@ -402,6 +477,13 @@ def _event_from(event_id: str, type_: str, payload: dict[str, Any]) -> gw.Gatewa
         )
     if type_ in _CUSTOMER_EVENTS:
         return gw.GatewayEvent(action=gw.EVENT_CUSTOMER, customer_id=obj.get("id"), **common)
+    if type_ in _DISPUTE_EVENTS:
+        return gw.GatewayEvent(
+            action=gw.EVENT_DISPUTE,
+            payment=gw.PaymentRef(_id_of(obj.get("payment_intent"))),
+            dispute_id=obj.get("id"),
+            **common,
+        )
     return gw.GatewayEvent(action=gw.EVENT_IGNORED, **common)
 
 

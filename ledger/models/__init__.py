@@ -2,6 +2,7 @@
 
 from ledger.models.accounts import LedgerAccount
 from ledger.models.base import Base
+from ledger.models.disputes import Dispute
 from ledger.models.events import DeliveryAttempt, Event, EventDelivery, WebhookEndpoint
 from ledger.models.idempotency import IdempotencyKey
 from ledger.models.journal import JournalEntry, Posting
@@ -16,6 +17,7 @@ from ledger.models.webhooks import WebhookEvent
 __all__ = [
     "ApiKey",
     "Base",
+    "Dispute",
     "DeliveryAttempt",
     "Event",
     "EventDelivery",

@@ -21,6 +21,7 @@ class Lot(CreatedAt, Base):
         CheckConstraint("kind IN ('paid', 'bonus')", name="kind"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("remaining >= 0 AND remaining <= amount", name="remaining_within_amount"),
+        CheckConstraint("shortfall >= 0", name="shortfall_nonnegative"),
         Index(
             "ix_lots_spendable",
             "org_id",
@@ -38,6 +39,10 @@ class Lot(CreatedAt, Base):
     expires_at: Mapped[datetime | None]
     topup_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("topups.id"), unique=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    # What the gateway took back from this lot's top-up (an outside refund, a lost dispute)
+    # after the credit had been spent, and not yet made good: credit that comes back to
+    # the lot (a reversal, a released hold) settles it before it is spendable again.
+    shortfall: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class LotAllocation(Base):

@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import CHAR, BigInteger, CheckConstraint, ForeignKey, Index, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.models.base import Base, CreatedAt, new_id
@@ -45,7 +46,11 @@ class RefundRequest(CreatedAt, Base):
     # What we told the gateway was still refundable when we asked it to refund: PortOne
     # refuses unless it agrees, so asking again with it can never refund twice.
     gateway_refundable_before: Mapped[int | None] = mapped_column(BigInteger)
+    # The gateway's (or the PG's) reason when the refund failed, e.g. PortOne's pgCode.
+    failure_code: Mapped[str | None] = mapped_column(Text)
     failure_message: Mapped[str | None] = mapped_column(Text)
+    # Where a bank-transfer top-up's money goes back: {bank, number, holder_name}.
+    refund_account: Mapped[dict[str, str] | None] = mapped_column(JSONB)
     completed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
 

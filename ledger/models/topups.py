@@ -43,6 +43,9 @@ class Topup(CreatedAt, Base):
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     failure_code: Mapped[str | None] = mapped_column(Text)
     failure_message: Mapped[str | None] = mapped_column(Text)
+    # Paid into a virtual account (가상계좌): its refunds go to a bank account the
+    # request must name.
+    bank_transfer: Mapped[bool] = mapped_column(default=False, server_default="false")
     # Set when the gateway's record disagrees with ours; an operator must look.
     flagged_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None]

@@ -30,6 +30,7 @@ from ledger.book import (
     platform_account,
     post_entries,
     post_entry,
+    settle_shortfalls,
     transfer,
     unit_of_work,
 )
@@ -44,6 +45,7 @@ from ledger.errors import (
     ReversalExceedsDeduction,
 )
 from ledger.extensions import db
+from ledger.services import disputes
 
 
 @dataclass(frozen=True)
@@ -330,7 +332,9 @@ def reverse_deduction(
         )
         if claim.replay_of is not None:
             return _replay(org_id, int(claim.replay_of))
-        wallet = lock_wallets(org_id, deduction.currency)["available"]
+        # Both wallets, in the one lock order: credit coming back may be frozen (a dispute).
+        wallets = lock_wallets(org_id, deduction.currency, "available", "held")
+        wallet = wallets["available"]
         outstanding = _outstanding_by_lot(deduction_id)
         left = sum(amount for _, amount in outstanding)
         to_reverse = left if amount is None else amount
@@ -356,6 +360,12 @@ def reverse_deduction(
             ),
             [wallet],
         )
+        balance_after = wallet.balance
+        # Credit back in a lot whose top-up the gateway took back after it was spent
+        # settles that shortfall first, and credit back in a disputed top-up's lot is
+        # frozen with the rest of it (entries of their own; the reversal stays whole).
+        settle_shortfalls(org_id, deduction.currency, returned, wallets)
+        disputes.freeze_returned([lot_id for lot_id, _ in returned], wallets)
         idempotency.record(claim, posted.id)
     return Movement(
         id=posted.id,
@@ -363,7 +373,7 @@ def reverse_deduction(
         order_id=order_id,
         amount=to_reverse,
         currency=deduction.currency,
-        balance_after=wallet.balance,
+        balance_after=balance_after,
         created_at=posted.created_at,
         deduction_id=deduction_id,
     )

@@ -32,7 +32,16 @@ from ledger.book import (
 )
 from ledger.book.reports import Page, newest_first
 from ledger.domain import topups as rules
-from ledger.errors import LedgerError, NotFound, UnsupportedCurrency
+from ledger.errors import (
+    AmountTooLarge,
+    AmountTooSmall,
+    GatewayError,
+    GatewayUnavailable,
+    IdempotencyConflict,
+    LedgerError,
+    NotFound,
+    UnsupportedCurrency,
+)
 from ledger.extensions import db
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
@@ -41,6 +50,16 @@ from ledger.models import Organization, Topup
 # Top-up ids are derived from (organisation, order_id), so a retry after a gateway
 # timeout reaches the gateway with the same idempotency key.
 _TOPUP_NAMESPACE = uuid.UUID("6f1c9a52-35a4-4c1e-9a57-0f3c2b7e8d11")
+
+
+# A gateway's refusals of a new payment that the caller can act on, as the API's own
+# errors: Stripe's idempotency key derived from the order_id met other parameters (the
+# order_id was reused with another body after a lost answer), or its own amount limits.
+_CALLER_ERRORS: dict[str, type[LedgerError]] = {
+    "idempotency_error": IdempotencyConflict,
+    "amount_too_small": AmountTooSmall,
+    "amount_too_large": AmountTooLarge,
+}
 
 
 def topup_id_for(org_id: uuid.UUID, order_id: str) -> uuid.UUID:
@@ -84,7 +103,9 @@ def create_topup(
 
     Raises:
         UnsupportedCurrency: the gateway does not take this currency (nothing is called).
-        IdempotencyConflict: `order_id` was used for a different top-up.
+        AmountTooSmall, AmountTooLarge: outside the gateway's limits (nothing is called).
+        IdempotencyConflict: `order_id` was used for a different top-up (here, or at the
+            gateway's idempotency key derived from it).
         GatewayUnavailable, GatewayError: the gateway call failed (nothing is written).
     """
     gateway = get_gateway(provider)
@@ -98,6 +119,7 @@ def create_topup(
     earlier = idempotency.lookup(org_id=org_id, kind="topup", order_id=order_id, request=request)
     if earlier is not None:
         return TopupResult(db.session.get_one(Topup, uuid.UUID(earlier)), replayed=True)
+    rules.check_amount(amount, gateway.amount_limits.get(currency))
 
     with unit_of_work():  # ends before the gateway call: no transaction stays open across it
         org = db.session.get_one(Organization, org_id)
@@ -105,17 +127,24 @@ def create_topup(
             org.id, org.name, org.billing_email, org.stripe_customer_id
         )
     topup_id = topup_id_for(org_id, order_id)
-    created = gateway.create_payment(
-        gw.PaymentRequest(
-            topup_id=topup_id,
-            order_id=order_id,
-            amount=amount,
-            currency=currency,
-            order_name=f"Prepaid credit {order_id}",
-            organization=organization,
-            checkout=checkout,
-        )
+    request_at_gateway = gw.PaymentRequest(
+        topup_id=topup_id,
+        order_id=order_id,
+        amount=amount,
+        currency=currency,
+        order_name=f"Prepaid credit {order_id}",
+        organization=organization,
+        checkout=checkout,
     )
+    try:
+        created = gateway.create_payment(request_at_gateway)
+    except GatewayUnavailable:
+        raise
+    except GatewayError as e:
+        refusal = _CALLER_ERRORS.get(e.gateway_code or "")
+        if refusal is None:
+            raise
+        raise refusal(gateway_code=e.gateway_code) from e
     with unit_of_work():
         claim = idempotency.claim(org_id=org_id, kind="topup", order_id=order_id, request=request)
         if claim.replay_of is not None:
@@ -197,6 +226,11 @@ def find_topup_id(provider: str, ref: gw.PaymentRef, topup_hint: str | None) -> 
     return row.id if row else None
 
 
+def is_pending(topup_id: uuid.UUID) -> bool:
+    with unit_of_work():
+        return db.session.scalar(select(Topup.status).where(Topup.id == topup_id)) == rules.PENDING
+
+
 def sync_topup(topup_id: uuid.UUID) -> Topup:
     """Fetch the gateway's record of the top-up's payment and apply it, once.
 
@@ -232,6 +266,8 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
             topup.gateway_payment_id = payment.id
         if decision.action == "credit":
             _credit(topup, payment)
+        elif decision.action == "refunded":
+            _mark_paid(topup, payment)  # refunded in full before crediting: nothing to credit
         elif decision.action == "fail":
             topup.status = rules.move(topup.status, rules.FAILED)
             topup.failure_code = payment.failure_code
@@ -244,20 +280,40 @@ def apply_payment(topup_id: uuid.UUID, payment: gw.GatewayPayment) -> Topup:
             topup.updated_at = clock.now()
         if decision.action in _EVENTS:
             record_event(org_id=topup.org_id, type=_EVENTS[decision.action], data=topup)
+        if decision.action == "credit" and topup.refunded_amount:
+            # Credited less what the gateway refunded before: that refund is recorded too.
+            record_event(org_id=topup.org_id, type="topup.refunded", data=topup)
     if decision.action != "none":
         metrics.count_topup(topup.provider, _OUTCOMES[decision.action])
     return topup
 
 
 # The event each decision sends (a flag waits for an operator: no event).
-_EVENTS = {"credit": "topup.succeeded", "fail": "topup.failed", "cancel": "topup.canceled"}
+_EVENTS = {
+    "credit": "topup.succeeded",
+    "refunded": "topup.refunded",  # refunded in full at the gateway before it was credited
+    "fail": "topup.failed",
+    "cancel": "topup.canceled",
+}
 
 # How each decision is counted in /metrics.
-_OUTCOMES = {"credit": "paid", "fail": "failed", "cancel": "canceled", "flag": "flagged"}
+_OUTCOMES = {
+    "credit": "paid",
+    "refunded": "refunded",
+    "fail": "failed",
+    "cancel": "canceled",
+    "flag": "flagged",
+}
 
 
 def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
-    """Put a paid top-up's amount in the wallet as a `paid` lot (top-up row locked)."""
+    """Put what the gateway kept of a paid top-up in the wallet as a `paid` lot, and record
+    what it refunded before we credited (top-up row locked)."""
+    refunded = payment.refunded_amount
+    credited = rules.credited_amount(topup.amount, refunded)
+    description = f"{topup.provider} top-up"
+    if refunded:
+        description += f" ({refunded} refunded at {topup.provider} before it was credited)"
     wallet = lock_wallets(topup.org_id, topup.currency)["available"]
     post_entry(
         EntryDraft(
@@ -268,17 +324,24 @@ def _credit(topup: Topup, payment: gw.GatewayPayment) -> None:
                 source=gateway_clearing(topup.provider, topup.currency),
                 destination=wallet.id,
                 currency=topup.currency,
-                amount=topup.amount,
+                amount=credited,
             ),
             order_id=topup.order_id,
-            description=f"{topup.provider} top-up",
+            description=description,
             reference=payment.id,
             topup_id=topup.id,
-            new_lots=(NewLot(uuid.uuid4(), "paid", topup.amount, topup_id=topup.id),),
+            new_lots=(NewLot(uuid.uuid4(), "paid", credited, topup_id=topup.id),),
         ),
         [wallet],
     )
-    topup.status = rules.move(topup.status, rules.PAID)
+    _mark_paid(topup, payment)
+
+
+def _mark_paid(topup: Topup, payment: gw.GatewayPayment) -> None:
+    refunded = min(payment.refunded_amount, topup.amount)
+    topup.status = rules.move(topup.status, rules.status_when_credited(topup.amount, refunded))
+    topup.refunded_amount = refunded
+    topup.bank_transfer = payment.bank_transfer
     topup.paid_at = payment.paid_at or clock.now()
     topup.flagged_reason = None
     topup.failure_code = None

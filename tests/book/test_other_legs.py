@@ -9,6 +9,11 @@ postings by account kind:
     expiry          available  -> expired_credit_breakage
     refund          held       -> gateway_clearing:<provider>   (after available -> held)
     outside refund  available + refund_shortfall -> gateway_clearing:<provider>
+    refund failure  available  <- gateway_clearing:<provider>   (failed after it succeeded)
+    dispute freeze  available  -> held
+    dispute release held       -> available                     (won)
+    dispute loss    held + refund_shortfall -> gateway_clearing:<provider>   (lost)
+    shortfall settlement  available -> refund_shortfall         (credit back in a lot that owes)
 """
 
 from datetime import UTC, datetime, timedelta
@@ -114,3 +119,46 @@ def test_an_outside_refund_of_spent_credit_books_the_shortfall(
     assert legs(app, org, "external_refund") == [
         {"gateway_clearing:stripe": 10_000, "available": -3_000, "refund_shortfall": -7_000}
     ]
+
+
+def test_a_dispute_freezes_into_held_and_a_loss_is_paid_from_it_and_the_shortfall(
+    app, caller, org, fake_stripe, stripe_webhook
+):
+    topup = PaidTopupFactory.create(caller=caller, org=org, amount=10_000, gateway=fake_stripe)
+    deduction = expect(caller.deduct(org, 7_000), 201)
+    dispute = fake_stripe.open_dispute(topup["stripe"]["payment_intent_id"])
+    expect(stripe_webhook.send(fake_stripe.event("charge.dispute.created", dispute)), 200)
+    lost = fake_stripe.close_dispute(dispute["id"], "lost")
+    expect(stripe_webhook.send(fake_stripe.event("charge.dispute.closed", lost)), 200)
+    reversal = caller.client.post(
+        f"/v1/orgs/{org.id}/deductions/{deduction['id']}/reversals",
+        json={"order_id": new_order_id("rev"), "amount": 2_000},
+        headers=caller.service,
+    )
+    expect(reversal, 201)
+
+    assert legs(app, org, "dispute_freeze") == [{"available": -3_000, "held": 3_000}]
+    assert legs(app, org, "dispute_loss") == [
+        {"gateway_clearing:stripe": 10_000, "held": -3_000, "refund_shortfall": -7_000}
+    ]
+    assert legs(app, org, "shortfall_settlement") == [
+        {"available": -2_000, "refund_shortfall": 2_000}
+    ]
+
+
+def test_a_won_dispute_releases_and_a_failed_refund_comes_back_from_clearing(
+    app, caller, org, fake_stripe, stripe_webhook
+):
+    topup = PaidTopupFactory.create(caller=caller, org=org, amount=10_000, gateway=fake_stripe)
+    request = request_refund(caller, org, topup["id"], 4_000)
+    refund_id = expect(approve(caller, request["id"]), 200)["gateway_refund_id"]
+    failed = fake_stripe.settle_refund(refund_id, "failed", "lost_or_stolen_card")
+    expect(stripe_webhook.send(fake_stripe.event("refund.failed", failed)), 200)
+    dispute = fake_stripe.open_dispute(topup["stripe"]["payment_intent_id"], amount=1_000)
+    won = fake_stripe.close_dispute(dispute["id"], "won")
+    expect(stripe_webhook.send(fake_stripe.event("charge.dispute.closed", won)), 200)
+
+    assert legs(app, org, "refund_failure") == [
+        {"gateway_clearing:stripe": -4_000, "available": 4_000}
+    ]
+    assert legs(app, org, "dispute_release") == [{"held": -1_000, "available": 1_000}]

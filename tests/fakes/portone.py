@@ -15,6 +15,25 @@ What it speaks:
   `CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN`, `CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT`.
 - `Authorization: PortOne <secret>` on every call (`401 UNAUTHORIZED` otherwise).
 
+Beyond the happy path (PortOne's V2 OpenAPI description and its guides):
+
+- `refuse_next_cancel(pg_code, pg_message)`: the PG itself refuses the next cancel, answered
+  502 `{"type": "PG_PROVIDER", "message", "pgCode", "pgMessage"}` (`PgProviderError`,
+  `x-portone-status-code: 502`): an answer, not an outage.
+- Virtual accounts (가상계좌): `issue_virtual_account`, then `deposit` makes it `PAID`.
+  Cancelling one needs `refundAccount{bank, number, holderName}` (`CancelPaymentBody.
+  refundAccount`: "계좌 환불일 경우 입력합니다 ... 가상계좌 환불"), `bank` one of the `Bank`
+  enum; without it the cancel is a 400 `INVALID_REQUEST`.
+- A cancel's `reason` is kept to its first `REASON_KEPT` characters, as a PG keeps a short
+  cancel message: whatever a caller puts at its end may be lost.
+- `pay_pending` (`PAY_PENDING`: approved by the customer, awaiting the PG's confirmation).
+- Disputes: `open_dispute` adds an `UNRESOLVED` entry to `disputes[]` (`Dispute` has a
+  status, `pgDisputeId`, `reason` and times, but no amount); `resolve_dispute(lost=True)`
+  also cancels what is left with `trigger` `CHARGEBACK`, which is how a lost chargeback
+  shows in the payment. Webhooks `Transaction.DisputeCreated` / `.DisputeResolved`.
+- `legacy_webhook`: the 2024-01-01 body `{payment_id, tx_id, status}`, as JSON or
+  form-encoded, signed the same way.
+
 Cancellations end `SUCCEEDED` unless `cancellation_outcomes(...)` says otherwise. A
 `REQUESTED` one holds its amount (it is not cancellable twice) but counts in
 `amount.cancelled` only once `settle_cancellation` makes it `SUCCEEDED`; a `FAILED` one
@@ -34,13 +53,30 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 import standardwebhooks
 
 from config import TestConfig
 from ledger import clock
+from ledger.domain.refunds import REFUND_BANKS
+
+# What the fake keeps of a cancel reason (a PG keeps a short cancel message).
+REASON_KEPT = 100
+# 2024-01-01 webhook statuses: the 2024-04-25 types without their `Transaction.` prefix.
+LEGACY_STATUSES = frozenset(
+    {
+        "Ready",
+        "Paid",
+        "VirtualAccountIssued",
+        "PartialCancelled",
+        "Cancelled",
+        "Failed",
+        "PayPending",
+        "CancelPending",
+    }
+)
 
 
 def _rfc3339(moment: datetime | None = None) -> str:
@@ -69,10 +105,10 @@ class _Fault:
 
 
 class _PortOneError(Exception):
-    def __init__(self, status: int, type_: str, message: str):
+    def __init__(self, status: int, type_: str, message: str, **extra: str):
         super().__init__(message)
         self.status = status
-        self.body = {"type": type_, "message": message}
+        self.body = {"type": type_, "message": message, **extra}
 
 
 class FakePortOne:
@@ -105,6 +141,7 @@ class FakePortOne:
             self._payments: dict[str, dict[str, Any]] = {}
             self._faults: list[_Fault] = []
             self._outcomes: deque[str] = deque()
+            self._pg_refusals: deque[tuple[str, str]] = deque()
             self.requests: list[Recorded] = []
 
     # Payments as the browser and the card network leave them
@@ -152,6 +189,50 @@ class FakePortOne:
                 "remitteeName": "Acme Ads",
             }
             return json.loads(json.dumps(payment))
+
+    def deposit(self, payment_id: str, paid_at: datetime | None = None) -> dict[str, Any]:
+        """The payer transferred the money into the issued virtual account."""
+        with self._lock:
+            payment = self._payments[payment_id]
+            assert payment["status"] == "VIRTUAL_ACCOUNT_ISSUED", payment["status"]
+            now = _rfc3339()
+            payment.update(
+                status="PAID", paidAt=_rfc3339(paid_at), updatedAt=now, statusChangedAt=now
+            )
+            payment["amount"]["paid"] = payment["amount"]["total"]
+            return json.loads(json.dumps(payment))
+
+    def pay_pending(self, payment_id: str, amount: int, currency: str = "KRW") -> dict[str, Any]:
+        """Approved by the customer, waiting for the PG's confirmation (`PAY_PENDING`)."""
+        return self._put(payment_id, "PAY_PENDING", amount, currency)
+
+    def open_dispute(self, payment_id: str, reason: str = "chargeback") -> dict[str, Any]:
+        with self._lock:
+            dispute = {
+                "status": "UNRESOLVED",
+                "pgDisputeId": f"pgd-{uuid.uuid4().hex[:10]}",
+                "reason": reason,
+                "createdAt": _rfc3339(),
+            }
+            self._payments[payment_id]["disputes"].append(dispute)
+            return dict(dispute)
+
+    def resolve_dispute(self, payment_id: str, *, lost: bool) -> dict[str, Any]:
+        """The open dispute ends; a lost one takes back what is left as a CHARGEBACK cancel."""
+        with self._lock:
+            payment = self._payments[payment_id]
+            dispute = next(d for d in payment["disputes"] if d["status"] == "UNRESOLVED")
+            dispute.update(status="RESOLVED", resolvedAt=_rfc3339())
+            if lost:
+                self._cancel(
+                    payment_id, {"reason": "chargeback"}, trigger="CHARGEBACK", status="SUCCEEDED"
+                )
+            return dict(dispute)
+
+    def refuse_next_cancel(self, pg_code: str = "F113", pg_message: str = "취소기간 경과") -> None:
+        """The PG refuses the next cancel made through the API (PortOne's `PG_PROVIDER`)."""
+        with self._lock:
+            self._pg_refusals.append((pg_code, pg_message))
 
     def _put(self, payment_id: str, status: str, amount: int, currency: str) -> dict[str, Any]:
         now = _rfc3339()
@@ -257,6 +338,17 @@ class FakePortOne:
                 "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT",
                 f"{amount} exceeds the cancellable {cancellable}",
             )
+        if trigger == "API":
+            _check_refund_account(payment, body.get("refundAccount"))
+            if self._pg_refusals:
+                pg_code, pg_message = self._pg_refusals.popleft()
+                raise _PortOneError(
+                    502,
+                    "PG_PROVIDER",
+                    f"PG사에서 오류를 전달했습니다: {pg_message}",
+                    pgCode=pg_code,
+                    pgMessage=pg_message,
+                )
         if status is None:
             status = self._outcomes.popleft() if self._outcomes else "SUCCEEDED"
         now = _rfc3339()
@@ -267,7 +359,7 @@ class FakePortOne:
             "totalAmount": amount,
             "taxFreeAmount": 0,
             "vatAmount": amount // 11,
-            "reason": reason,
+            "reason": reason[:REASON_KEPT],
             "requestedAt": now,
             "trigger": trigger,
         }
@@ -381,6 +473,36 @@ class FakePortOne:
             data["cancellationId"] = cancellation_id
         body = json.dumps({"type": type_, "timestamp": _rfc3339(), "data": data}).encode()
         return body, sign_webhook(body, secrets=[self.webhook_secret], **signing)
+
+    def legacy_webhook(
+        self, payment_id: str, status: str, *, form: bool = False, **signing
+    ) -> tuple[bytes, dict[str, str]]:
+        """A signed 2024-01-01 webhook (`{payment_id, tx_id, status}`), JSON or form-encoded."""
+        assert status in LEGACY_STATUSES, status
+        with self._lock:
+            fields = {
+                "payment_id": payment_id,
+                "tx_id": self._payments[payment_id]["transactionId"],
+                "status": status,
+            }
+        body = urlencode(fields).encode() if form else json.dumps(fields).encode()
+        headers = sign_webhook(body, secrets=[self.webhook_secret], **signing)
+        if form:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return body, headers
+
+
+def _check_refund_account(payment: dict[str, Any], account: Any) -> None:
+    """A virtual-account payment goes back to a bank account, which the cancel must name."""
+    if (payment.get("method") or {}).get("type") != "PaymentMethodVirtualAccount":
+        return
+    if not isinstance(account, dict):
+        raise _PortOneError(400, "INVALID_REQUEST", "refundAccount is required to cancel it")
+    if account.get("bank") not in REFUND_BANKS:  # PortOne's `Bank` codes (the banks)
+        raise _PortOneError(400, "INVALID_REQUEST", "refundAccount.bank is not a Bank code")
+    for name in ("number", "holderName"):
+        if not isinstance(account.get(name), str) or not account[name]:
+            raise _PortOneError(400, "INVALID_REQUEST", f"refundAccount.{name} is required")
 
 
 def _amount(total: int) -> dict[str, int]:

@@ -13,6 +13,25 @@ free port) that answers the calls our adapter makes, the way Stripe answers them
   refunds keep state. Refunds are capped by what is left on the charge, accumulate
   `amount_refunded`, and refuse a fully refunded charge (`charge_already_refunded`).
 - Objects have the shapes of Stripe's own examples (`gateway-specs/stripe-fixtures3.json`).
+- Parameters are checked against an allow-list taken from Stripe's published OpenAPI
+  description (`stripe/openapi`, `openapi/spec3.sdk.json`: the form properties of each
+  operation; the SDK's generated `stripe.params.*CreateParams` carry the same names):
+  an unknown one is a 400 `parameter_unknown`, as Stripe answers.
+- The SDK's `Stripe-Version` header must name the version this fake speaks (the SDK's
+  pinned `stripe.api_version`); another is a 400, as Stripe refuses a version it does not know.
+- Amounts: Stripe's per-currency minimum charge ("$0.50 US or equivalent", about ₩700 when
+  settling in USD) and at most eight digits, else 400 `amount_too_small`/`amount_too_large`.
+- Idempotency, as documented ("Idempotent requests"): a result is saved only once the
+  endpoint started executing, so a parameter error or a 409 is not replayed, while a 500
+  raised inside it is (`fail_next(cached=True)`; replayed with `Stripe-Should-Retry: false`).
+  A second request while one with the same key is in flight gets 409
+  `idempotency_key_in_use` with `Stripe-Should-Retry: true`; `fail_next(status=409|429)`
+  answers the same shapes (429 `rate_limit`).
+- Disputes (`open_dispute`, `withdraw_dispute_funds`, `close_dispute`, `GET /v1/disputes/{id}`):
+  a fully refunded charge cannot be disputed, and refunding a charge with an open or lost
+  dispute is a 400 `charge_disputed`.
+- A refund may fail after it succeeded (`settle_refund(id, "failed")`): its amount comes back
+  to the charge and it gets a `failure_balance_transaction` (Stripe's `refund.failed`).
 
 Tests move state the way a browser or the dashboard would (`succeed_payment`,
 `fail_payment`, `complete_checkout`, `settle_refund`, `delete_customer`, ...), inject
@@ -42,17 +61,196 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import stripe
 
-API_VERSION = "2025-03-31.basil"
+# The SDK pins the API version it was generated for and sends it on every call.
+API_VERSION = stripe.api_version
 ZERO_DECIMAL = {"krw", "jpy", "vnd"}
+# Stripe's minimum charge per currency ("Minimum and maximum charge amounts": $0.50 or its
+# equivalent; for KRW the settlement currency's minimum converted, about ₩700 in USD).
+MINIMUM_CHARGE = {"usd": 50, "krw": 700, "jpy": 50}
+# "The amount value supports up to eight digits" (PaymentIntent.amount).
+MAXIMUM_CHARGE = 99_999_999
+
+# Form parameters each operation accepts: `stripe/openapi` openapi/spec3.sdk.json,
+# paths[...].post.requestBody.content["application/x-www-form-urlencoded"].schema.properties
+# (the parts this service may send; `expand` is accepted everywhere).
+_PARAMS = {
+    ("POST", "customers"): {
+        "address",
+        "balance",
+        "cash_balance",
+        "description",
+        "email",
+        "invoice_prefix",
+        "invoice_settings",
+        "metadata",
+        "name",
+        "next_invoice_sequence",
+        "payment_method",
+        "phone",
+        "preferred_locales",
+        "shipping",
+        "source",
+        "tax",
+        "tax_exempt",
+        "tax_id_data",
+        "test_clock",
+        "validate",
+    },
+    ("POST", "customers", "*"): {
+        "address",
+        "balance",
+        "cash_balance",
+        "default_source",
+        "description",
+        "email",
+        "invoice_prefix",
+        "invoice_settings",
+        "metadata",
+        "name",
+        "next_invoice_sequence",
+        "phone",
+        "preferred_locales",
+        "shipping",
+        "source",
+        "tax",
+        "tax_exempt",
+        "validate",
+    },
+    ("POST", "payment_intents"): {
+        "amount",
+        "application_fee_amount",
+        "automatic_payment_methods",
+        "capture_method",
+        "confirm",
+        "confirmation_method",
+        "confirmation_token",
+        "currency",
+        "customer",
+        "description",
+        "error_on_requires_action",
+        "mandate",
+        "mandate_data",
+        "metadata",
+        "off_session",
+        "on_behalf_of",
+        "payment_method",
+        "payment_method_configuration",
+        "payment_method_data",
+        "payment_method_options",
+        "payment_method_types",
+        "radar_options",
+        "receipt_email",
+        "return_url",
+        "setup_future_usage",
+        "shipping",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+        "transfer_data",
+        "transfer_group",
+        "use_stripe_sdk",
+    },
+    ("POST", "payment_intents", "*", "cancel"): {"cancellation_reason"},
+    ("POST", "checkout", "sessions"): {
+        "after_expiration",
+        "allow_promotion_codes",
+        "automatic_tax",
+        "billing_address_collection",
+        "cancel_url",
+        "client_reference_id",
+        "consent_collection",
+        "currency",
+        "custom_fields",
+        "custom_text",
+        "customer",
+        "customer_creation",
+        "customer_email",
+        "customer_update",
+        "discounts",
+        "expires_at",
+        "invoice_creation",
+        "line_items",
+        "locale",
+        "metadata",
+        "mode",
+        "payment_intent_data",
+        "payment_method_collection",
+        "payment_method_configuration",
+        "payment_method_options",
+        "payment_method_types",
+        "phone_number_collection",
+        "redirect_on_completion",
+        "return_url",
+        "saved_payment_method_options",
+        "setup_intent_data",
+        "shipping_address_collection",
+        "shipping_options",
+        "submit_type",
+        "subscription_data",
+        "success_url",
+        "tax_id_collection",
+        "ui_mode",
+    },
+    ("POST", "refunds"): {
+        "amount",
+        "charge",
+        "currency",
+        "customer",
+        "instructions_email",
+        "metadata",
+        "origin",
+        "payment_intent",
+        "reason",
+        "refund_application_fee",
+        "reverse_transfer",
+    },
+}
+# Nested objects checked the same way (CheckoutSessionCreateParams' line items).
+_LINE_ITEM_PARAMS = {
+    "adjustable_quantity",
+    "dynamic_tax_rates",
+    "price",
+    "price_data",
+    "quantity",
+    "tax_rates",
+}
+_PRICE_DATA_PARAMS = {
+    "currency",
+    "product",
+    "product_data",
+    "recurring",
+    "tax_behavior",
+    "unit_amount",
+    "unit_amount_decimal",
+}
+_REFUND_REASONS = (None, "duplicate", "fraudulent", "requested_by_customer")
+# Dispute statuses that still hold the charge (`won`, `lost`, `warning_closed` are final).
+_OPEN_DISPUTE = {"warning_needs_response", "warning_under_review", "needs_response", "under_review"}
 
 
 class StripeAPIError(Exception):
     """An error answer, rendered as Stripe's `{"error": {...}}`."""
 
-    def __init__(self, status: int, message: str, *, type_="invalid_request_error", **extra):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type_="invalid_request_error",
+        saved=True,
+        headers=None,
+        **extra,
+    ):
         super().__init__(message)
         self.status = status
         self.body = {"error": {"type": type_, "message": message, **extra}}
+        # Stripe saves an idempotent result only once the endpoint began executing.
+        self.saved = saved
+        self.headers = headers or {}
+
+
+def _parameter_error(message: str, *, code: str, param: str) -> StripeAPIError:
+    """A request Stripe refuses before executing it (never saved under its key)."""
+    return StripeAPIError(400, message, code=code, param=param, saved=False)
 
 
 def _missing(kind: str, object_id: str) -> StripeAPIError:
@@ -97,6 +295,9 @@ class _Fault:
     status: int | None = None  # answer this status...
     hang: bool = False  # ...or keep the client waiting past its timeout
     after_processing: bool = False  # hang after the change was made (answer lost)
+    in_flight: bool = False  # the hang is Stripe still executing (its key is in use)
+    cached: bool = False  # a 5xx raised inside the endpoint: saved under the idempotency key
+    should_retry: str | None = None  # the Stripe-Should-Retry header to send
 
     def matches(self, method: str, path: str) -> bool:
         return (
@@ -113,6 +314,9 @@ class _State:
     charges: dict[str, dict] = field(default_factory=dict)
     sessions: dict[str, dict] = field(default_factory=dict)
     refunds: dict[str, dict] = field(default_factory=dict)
+    disputes: dict[str, dict] = field(default_factory=dict)
+    # Idempotency-Keys of requests still executing (a second one gets 409).
+    in_flight: set[str] = field(default_factory=set)
     # Idempotency-Key -> (method, path, params, status, body)
     idempotency: dict[str, tuple[str, str, dict, int, dict]] = field(default_factory=dict)
 
@@ -149,19 +353,36 @@ class FakeStripe:
 
     # Faults
 
-    def fail_next(self, n=1, *, status=500, method=None, path=None) -> None:
-        """Answer `status` (Stripe's api_error) to the next n matching calls."""
+    def fail_next(
+        self, n=1, *, status=500, method=None, path=None, cached=False, should_retry=None
+    ) -> None:
+        """Answer `status` to the next n matching calls: a 5xx is Stripe's `api_error`
+        (with `cached`, raised inside the endpoint and so replayed for its idempotency key),
+        409 `idempotency_key_in_use` and 429 `rate_limit` as Stripe sends them.
+        `should_retry` sets `Stripe-Should-Retry` ("true"/"false")."""
         with self._lock:
-            self._faults.append(_Fault(n, method, path, status=status))
+            self._faults.append(
+                _Fault(n, method, path, status=status, cached=cached, should_retry=should_retry)
+            )
 
-    def hang_next(self, n=1, *, method=None, path=None, after_processing=False) -> None:
+    def hang_next(
+        self, n=1, *, method=None, path=None, after_processing=False, in_flight=False
+    ) -> None:
         """Keep the next n matching calls waiting until the client times out.
 
         With `after_processing`, the change is made first and only the answer is lost
-        (Stripe did it, the caller cannot know)."""
+        (Stripe did it, the caller cannot know). With `in_flight`, Stripe is still
+        executing it meanwhile: a request with the same idempotency key gets 409."""
         with self._lock:
             self._faults.append(
-                _Fault(n, method, path, hang=True, after_processing=after_processing)
+                _Fault(
+                    n,
+                    method,
+                    path,
+                    hang=True,
+                    after_processing=after_processing,
+                    in_flight=in_flight,
+                )
             )
 
     def clear_faults(self) -> None:
@@ -199,6 +420,15 @@ class FakeStripe:
                 dict(c)
                 for c in self._state.customers.values()
                 if c.get("metadata", {}).get("organization_id") == organization_id
+            ]
+
+    def payment_intents_with(self, **metadata: str) -> list[dict]:
+        """The PaymentIntents whose metadata has these values (one the caller never saw)."""
+        with self._lock:
+            return [
+                self._payment_intent_view(pi)
+                for pi in self._state.payment_intents.values()
+                if all(pi["metadata"].get(k) == v for k, v in metadata.items())
             ]
 
     def payment_intent(self, payment_intent_id: str) -> dict:
@@ -299,14 +529,79 @@ class FakeStripe:
             return dict(session)
 
     def settle_refund(self, refund_id: str, status: str, failure_reason="declined") -> dict:
-        """A pending refund ends `succeeded` or `failed` (a failed one gives the amount back)."""
+        """A pending refund ends `succeeded` or `failed`; a succeeded one may still fail
+        later (Stripe: "refunds can fail after succeeding", e.g. `expired_or_canceled_card`).
+        A failed refund gives its amount back to the charge, and a
+        `failure_balance_transaction` reverses its balance transaction."""
         with self._lock:
             refund = self._state.refunds[refund_id]
             if status == "failed" and refund["status"] != "failed":
                 self._state.charges[refund["charge"]]["amount_refunded"] -= refund["amount"]
                 refund["failure_reason"] = failure_reason
+                refund["failure_balance_transaction"] = f"txn_{self._token()}"
             refund["status"] = status
             return dict(refund)
+
+    # Disputes, as the cardholder's bank and Stripe move them
+
+    def open_dispute(
+        self, payment_intent_id: str, amount: int | None = None, reason="fraudulent"
+    ) -> dict:
+        """The cardholder disputes the charge (default: what is not refunded of it)."""
+        with self._lock:
+            charge = self._state.charges[self._get_pi(payment_intent_id)["latest_charge"]]
+            left = charge["amount"] - charge["amount_refunded"]
+            # "A charge that has been fully refunded cannot be disputed."
+            assert left > 0, "a fully refunded charge cannot be disputed"
+            dispute = {
+                "id": f"du_{self._token()}",
+                "object": "dispute",
+                "amount": left if amount is None else amount,
+                "balance_transactions": [],
+                "charge": charge["id"],
+                "created": self._now(),
+                "currency": charge["currency"],
+                "evidence_details": {"due_by": self._now() + 7 * 86400, "has_evidence": False},
+                "is_charge_refundable": False,
+                "livemode": False,
+                "metadata": {},
+                "payment_intent": payment_intent_id,
+                "reason": reason,
+                "status": "needs_response",
+            }
+            charge["disputed"] = True
+            self._state.disputes[dispute["id"]] = dispute
+            return json.loads(json.dumps(dispute))
+
+    def withdraw_dispute_funds(self, dispute_id: str) -> dict:
+        """Stripe takes the disputed amount from the balance (`charge.dispute.funds_withdrawn`)."""
+        with self._lock:
+            dispute = self._state.disputes[dispute_id]
+            dispute["balance_transactions"].append(
+                {"id": f"txn_{self._token()}", "amount": -dispute["amount"], "type": "adjustment"}
+            )
+            dispute["status"] = "under_review"
+            return json.loads(json.dumps(dispute))
+
+    def close_dispute(self, dispute_id: str, status: str) -> dict:
+        """The bank decides: `won` reinstates the funds, `lost` keeps them withdrawn."""
+        assert status in ("won", "lost", "warning_closed"), status
+        with self._lock:
+            dispute = self._state.disputes[dispute_id]
+            if status == "won" and dispute["balance_transactions"]:
+                dispute["balance_transactions"].append(
+                    {
+                        "id": f"txn_{self._token()}",
+                        "amount": dispute["amount"],
+                        "type": "adjustment",
+                    }
+                )
+            dispute["status"] = status
+            return json.loads(json.dumps(dispute))
+
+    def dispute(self, dispute_id: str) -> dict:
+        with self._lock:
+            return json.loads(json.dumps(self._state.disputes[dispute_id]))
 
     def refund_in_dashboard(self, payment_intent_id: str, amount: int | None = None) -> dict:
         """A refund made outside the service, as an operator would in the dashboard."""
@@ -356,16 +651,36 @@ class FakeStripe:
     def handle(self, method: str, path: str, headers: dict[str, str], body: str):
         """Answer one request: (status, body dict, extra headers)."""
         params = parse_form(body)
+        key = headers.get("idempotency-key") if method == "POST" else None
         with self._lock:
             self.requests.append(RecordedRequest(method, path, params, headers))
         fault = self._take_fault(method, path)
         if fault and fault.status:
-            return fault.status, {"error": {"type": "api_error", "message": "fake outage"}}, {}
-        if fault and fault.hang and not fault.after_processing:
-            self._hang()
+            return self._fault_answer(fault, method, path, params, key)
         if headers.get("authorization") != f"Bearer {self.api_key}":
             return 401, StripeAPIError(401, "Invalid API Key provided").body, {}
-        answer = self._answer(method, path, params, headers.get("idempotency-key"))
+        version = headers.get("stripe-version")
+        if version is not None and version != API_VERSION:
+            error = StripeAPIError(400, f"Invalid Stripe API version: {version}")
+            return 400, error.body, {}
+        with self._lock:
+            earlier = self._replay(key, method, path, params)
+            if earlier is not None:
+                return earlier
+            if key in self._state.in_flight:
+                return self._in_use()
+            # A hang before processing is a request lost on the way: Stripe never saw it.
+            executing = bool(key) and not (fault and fault.hang and not fault.in_flight)
+            if key is not None and executing:
+                self._state.in_flight.add(key)
+        try:
+            if fault and fault.hang and not fault.after_processing:
+                self._hang()
+            answer = self._answer(method, path, params, key)
+        finally:
+            if executing:
+                with self._lock:
+                    self._state.in_flight.discard(key)
         if fault and fault.hang:
             self._hang()
         return answer
@@ -373,32 +688,83 @@ class FakeStripe:
     def _hang(self) -> None:
         self._release.wait(timeout=30)
 
-    def _answer(self, method, path, params, idempotency_key):
+    @staticmethod
+    def _in_use():
+        error = StripeAPIError(
+            409,
+            "There is currently another in-progress request using this Stripe-Idempotency-Key "
+            "(that is, a request with the same key). Please try again later.",
+            code="idempotency_key_in_use",
+        )
+        return 409, error.body, {"Stripe-Should-Retry": "true"}
+
+    def _fault_answer(self, fault: _Fault, method, path, params, key):
+        if fault.status == 409:
+            status, body, headers = self._in_use()
+        elif fault.status == 429:
+            status, headers = 429, {}
+            body = StripeAPIError(
+                429,
+                "Request rate limit exceeded. Learn more about rate limits here "
+                "https://stripe.com/docs/rate-limits.",
+                code="rate_limit",
+            ).body
+        else:
+            status, headers = fault.status, {}
+            body = {"error": {"type": "api_error", "message": "fake outage"}}
+        if fault.should_retry is not None:
+            headers = {**headers, "Stripe-Should-Retry": fault.should_retry}
+        if fault.cached and key:
+            with self._lock:
+                self._state.idempotency[key] = (method, path, params, status, body)
+        return status, body, headers
+
+    def _replay(self, key, method, path, params):
+        """The saved answer for this key, or a 400 when it comes with other parameters."""
+        earlier = self._state.idempotency.get(key) if key else None
+        if earlier is None:
+            return None
+        if earlier[:3] != (method, path, params):
+            error = StripeAPIError(
+                400,
+                "Keys for idempotent requests can only be used with the same "
+                "parameters they were first used with. Try using a key other "
+                f"than '{key}' if you meant to execute a different request.",
+                type_="idempotency_error",
+            )
+            return 400, error.body, {}
+        headers = {"Idempotent-Replayed": "true"}
+        if earlier[3] >= 500:
+            # A replayed 500 would be replayed again: Stripe tells the SDK not to retry it.
+            headers["Stripe-Should-Retry"] = "false"
+        return earlier[3], earlier[4], headers
+
+    def _answer(self, method, path, params, key):
         with self._lock:
-            if idempotency_key and method == "POST":
-                earlier = self._state.idempotency.get(idempotency_key)
-                if earlier is not None:
-                    if earlier[:3] != (method, path, params):
-                        return (
-                            400,
-                            StripeAPIError(
-                                400,
-                                "Keys for idempotent requests can only be used with the same "
-                                "parameters they were first used with. Try using a key other "
-                                f"than '{idempotency_key}' if you meant to execute a different "
-                                "request.",
-                                type_="idempotency_error",
-                            ).body,
-                            {},
-                        )
-                    return earlier[3], earlier[4], {"Idempotent-Replayed": "true"}
             try:
-                status, body = 200, self._route(method, path, params)
+                self._check_params(method, path, params)
+                status, body, headers = 200, self._route(method, path, params), {}
             except StripeAPIError as e:
-                status, body = e.status, e.body
-            if idempotency_key and method == "POST":
-                self._state.idempotency[idempotency_key] = (method, path, params, status, body)
-            return status, body, {}
+                status, body, headers = e.status, e.body, e.headers
+                if not e.saved:
+                    return status, body, headers
+            if key:
+                self._state.idempotency[key] = (method, path, params, status, body)
+            return status, body, headers
+
+    def _check_params(self, method: str, path: str, params: dict) -> None:
+        """Refuse a parameter the operation does not have (see `_PARAMS`)."""
+        parts = path.strip("/").split("/")
+        allowed = next(
+            (names for pattern, names in _PARAMS.items() if _matches(pattern, method, parts)),
+            None,
+        )
+        if allowed is None:
+            return
+        _known(params, allowed | {"expand"}, "")
+        for i, item in enumerate(params.get("line_items") or []):
+            _known(item, _LINE_ITEM_PARAMS, f"line_items[{i}]")
+            _known(item.get("price_data") or {}, _PRICE_DATA_PARAMS, f"line_items[{i}][price_data]")
 
     def _route(self, method: str, path: str, params: dict) -> dict:
         parts = path.strip("/").split("/")
@@ -417,14 +783,12 @@ class FakeStripe:
             ("GET", "charges", "*"): lambda: self._charge_view(self._get_charge(parts[2])),
             ("POST", "refunds"): lambda: self._create_refund(params),
             ("GET", "refunds", "*"): lambda: dict(self._get_refund(parts[2])),
+            ("GET", "disputes", "*"): lambda: dict(
+                self._find(self._state.disputes, "dispute", parts[2])
+            ),
         }
         for pattern, route in routes.items():
-            if (
-                pattern[0] == method
-                and parts[0] == "v1"
-                and len(pattern) == len(parts)
-                and all(p in ("*", part) for p, part in zip(pattern[1:], parts[1:], strict=True))
-            ):
+            if _matches(pattern, method, parts):
                 return route()
         raise StripeAPIError(404, f"Unrecognized request URL ({method}: {path}).")
 
@@ -493,25 +857,43 @@ class FakeStripe:
     def _amount(self, params: dict, name: str = "amount") -> int:
         raw = params.get(name)
         if raw is None:
-            raise StripeAPIError(
-                400, f"Missing required param: {name}.", code="parameter_missing", param=name
+            raise _parameter_error(
+                f"Missing required param: {name}.", code="parameter_missing", param=name
             )
         if not raw.isdigit() or int(raw) < 1:
-            raise StripeAPIError(
-                400, f"Invalid integer: {raw}", code="parameter_invalid_integer", param=name
+            raise _parameter_error(
+                f"Invalid integer: {raw}", code="parameter_invalid_integer", param=name
             )
         return int(raw)
+
+    @staticmethod
+    def _check_charge_amount(amount: int, currency: str, param: str = "amount") -> None:
+        """Stripe's minimum and maximum charge amounts (see MINIMUM_CHARGE)."""
+        minimum = MINIMUM_CHARGE.get(currency, 50)
+        if amount < minimum:
+            raise _parameter_error(
+                f"Amount must be at least {minimum} {currency}",
+                code="amount_too_small",
+                param=param,
+            )
+        if amount > MAXIMUM_CHARGE:
+            raise _parameter_error(
+                f"Amount must be no more than {MAXIMUM_CHARGE} {currency}",
+                code="amount_too_large",
+                param=param,
+            )
 
     def _currency(self, params: dict) -> str:
         currency = params.get("currency")
         if currency is None:
-            raise StripeAPIError(
-                400, "Missing required param: currency.", code="parameter_missing", param="currency"
+            raise _parameter_error(
+                "Missing required param: currency.", code="parameter_missing", param="currency"
             )
         return currency.lower()
 
     def _create_payment_intent(self, params: dict) -> dict:
         amount, currency = self._amount(params), self._currency(params)
+        self._check_charge_amount(amount, currency)
         if params.get("customer"):
             self._live_customer(params["customer"])
         pi_id = f"pi_{self._token()}"
@@ -643,6 +1025,7 @@ class FakeStripe:
         quantity = int(items[0].get("quantity", "1"))
         amount = self._amount(price, "unit_amount") * quantity
         currency = self._currency(price)
+        self._check_charge_amount(amount, currency, "line_items[0][price_data][unit_amount]")
         if params.get("customer"):
             self._live_customer(params["customer"])
         session_id = f"cs_test_{self._token()}"
@@ -713,6 +1096,15 @@ class FakeStripe:
                 "request: payment_intent or charge.",
                 code="parameter_missing",
             )
+        if any(
+            d["charge"] == charge["id"] and (d["status"] in _OPEN_DISPUTE or d["status"] == "lost")
+            for d in self._state.disputes.values()
+        ):
+            raise StripeAPIError(
+                400,
+                f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+                code="charge_disputed",
+            )
         left = charge["amount"] - charge["amount_refunded"]
         if left <= 0:
             raise StripeAPIError(
@@ -728,8 +1120,10 @@ class FakeStripe:
                 code="amount_too_large",
                 param="amount",
             )
-        if params.get("reason") not in (None, "duplicate", "fraudulent", "requested_by_customer"):
-            raise StripeAPIError(400, f"Invalid reason: {params['reason']}", param="reason")
+        if params.get("reason") not in _REFUND_REASONS:
+            raise _parameter_error(
+                f"Invalid reason: {params['reason']}", code="parameter_invalid", param="reason"
+            )
         status = self.next_refund_status
         refund = {
             "id": f"re_{self._token()}",
@@ -740,6 +1134,7 @@ class FakeStripe:
             "created": self._now(),
             "currency": charge["currency"],
             "destination_details": {"card": {"type": "refund"}, "type": "card"},
+            "failure_balance_transaction": None,
             "failure_reason": "declined" if status == "failed" else None,
             "metadata": params.get("metadata", {}),
             "payment_intent": charge["payment_intent"],
@@ -757,6 +1152,25 @@ class FakeStripe:
 
     def _get_refund(self, refund_id: str) -> dict:
         return self._find(self._state.refunds, "refund", refund_id)
+
+
+def _matches(pattern: tuple, method: str, parts: list[str]) -> bool:
+    """Whether `/v1/<parts>` is the operation `(method, *segments)` (`*`: any id)."""
+    return (
+        pattern[0] == method
+        and parts[0] == "v1"
+        and len(pattern) == len(parts)
+        and all(p in ("*", part) for p, part in zip(pattern[1:], parts[1:], strict=True))
+    )
+
+
+def _known(params: dict, allowed: set[str], prefix: str) -> None:
+    for name in params:
+        if name not in allowed:
+            full = f"{prefix}[{name}]" if prefix else name
+            raise _parameter_error(
+                f"Received unknown parameter: {full}", code="parameter_unknown", param=full
+            )
 
 
 def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:

@@ -74,6 +74,8 @@ def test_fetch_asks_with_the_secret_and_store(portone, adapter):
             gw.PAYMENT_PENDING,
             "VIRTUAL_ACCOUNT_ISSUED",
         ),
+        # Approved by the customer, not yet confirmed by the PG: not paid yet.
+        (lambda f, pid: f.pay_pending(pid, 30000), gw.PAYMENT_PENDING, "PAY_PENDING"),
         (lambda f, pid: f.fail(pid, 30000), gw.PAYMENT_FAILED, "FAILED"),
         (lambda f, pid: f.pay(pid, 30000), gw.PAYMENT_PAID, "PAID"),
     ],
@@ -134,7 +136,7 @@ def test_no_answer_is_unavailable(portone, adapter, fault):
     if fault == "503":
         portone.fail_next(1, status=503)
     elif fault == "502 with a PortOne body":
-        portone.fail_next(1, status=502, body=b'{"type": "PG_PROVIDER", "message": "pg down"}')
+        portone.fail_next(1, status=502, body=b'{"type": "INTERNAL", "message": "upstream down"}')
     elif fault == "hang":
         portone.hang_next(1, seconds=2)
     else:
@@ -145,13 +147,13 @@ def test_no_answer_is_unavailable(portone, adapter, fault):
     assert make_adapter(portone).fetch_payment(gw.PaymentRef(payment_id)).status == gw.PAYMENT_PAID
 
 
-def refund(adapter, payment_id, amount, refundable_before, key=None):
+def refund(adapter, payment_id, amount, refundable_before, key=None, reason="customer asked"):
     return adapter.refund(
         payment_id=payment_id,
         amount=amount,
         currency="KRW",
         idempotency_key=key or f"refund-{uuid.uuid4()}",
-        reason="customer asked",
+        reason=reason,
         refundable_before=refundable_before,
     )
 
@@ -169,7 +171,9 @@ def test_partial_refunds_accumulate(portone, adapter):
     [call, _] = portone.calls("POST", f"/payments/{payment_id}/cancel")
     assert call.body["amount"] == 10000
     assert call.body["currentCancellableAmount"] == 30000
-    assert call.body["reason"].startswith("customer asked")
+    # The tag comes first, so a PG that keeps a short message cannot cut it off.
+    assert call.body["reason"].startswith("[ref refund-")
+    assert call.body["reason"].endswith("customer asked")
 
 
 def test_two_refunds_from_the_same_belief_cannot_both_pass(portone, adapter):
@@ -240,3 +244,82 @@ def test_refusals_of_a_refund(portone, adapter):
     with pytest.raises(gw.GatewayError) as unknown:
         adapter.fetch_refund("no-such-cancellation", payment_id=cancelled)
     assert unknown.value.gateway_code == "CANCELLATION_NOT_FOUND"
+
+
+def test_a_pg_refusal_is_an_answer_with_the_pg_code_and_message(portone, adapter):
+    payment_id = new_payment_id()
+    portone.pay(payment_id, 30000)
+    portone.refuse_next_cancel("F113", "취소기간 경과")
+    with pytest.raises(gw.GatewayError) as refused:
+        refund(adapter, payment_id, 10000, refundable_before=30000)
+    assert not isinstance(refused.value, gw.GatewayUnavailable)
+    assert (refused.value.gateway_code, refused.value.message) == ("F113", "취소기간 경과")
+    assert portone.payment(payment_id)["amount"]["cancelled"] == 0
+
+
+def test_a_virtual_account_refund_names_the_bank_account(portone, adapter):
+    payment_id = new_payment_id()
+    portone.issue_virtual_account(payment_id, 30000)
+    portone.deposit(payment_id)
+    assert adapter.fetch_payment(gw.PaymentRef(payment_id)).bank_transfer
+    with pytest.raises(gw.GatewayError) as missing:
+        refund(adapter, payment_id, 10000, refundable_before=30000)
+    assert missing.value.gateway_code == "INVALID_REQUEST"
+    account = gw.RefundAccount(bank="SHINHAN", number="110-123-456789", holder_name="홍길동")
+    done = adapter.refund(
+        payment_id=payment_id,
+        amount=10000,
+        currency="KRW",
+        idempotency_key="refund-va",
+        reason="unused credit",
+        refundable_before=30000,
+        refund_account=account,
+    )
+    assert done.status == gw.REFUND_SUCCEEDED
+    sent = portone.calls("POST", f"/payments/{payment_id}/cancel")[-1].body
+    assert sent["refundAccount"] == {
+        "bank": "SHINHAN",
+        "number": "110-123-456789",
+        "holderName": "홍길동",
+    }
+
+
+def test_a_long_reason_is_capped_and_a_retry_still_finds_its_cancel(portone, adapter):
+    payment_id = new_payment_id()
+    portone.pay(payment_id, 30000)
+    portone.hang_next(1, seconds=2, method="POST", apply_first=True)
+    long_reason = "a very long explanation " * 20
+    with pytest.raises(gw.GatewayUnavailable):
+        refund(
+            adapter, payment_id, 10000, refundable_before=30000, key="k-long", reason=long_reason
+        )
+    again = refund(
+        adapter, payment_id, 10000, refundable_before=30000, key="k-long", reason=long_reason
+    )
+    assert again.status == gw.REFUND_SUCCEEDED
+    [cancellation] = portone.payment(payment_id)["cancellations"]
+    assert again.id == cancellation["id"]
+    assert len(portone.calls("POST", f"/payments/{payment_id}/cancel")[0].body["reason"]) <= 100
+
+
+def test_a_lost_chargeback_is_the_disputes_not_a_refund(portone, adapter):
+    payment_id = new_payment_id()
+    portone.pay(payment_id, 30000)
+    refund(adapter, payment_id, 5000, refundable_before=30000)
+    portone.open_dispute(payment_id)
+    [opened] = adapter.fetch_disputes(payment_id=payment_id, dispute_id=None)
+    assert (opened.status, opened.amount, opened.currency) == (gw.DISPUTE_OPEN, 25000, "KRW")
+    portone.resolve_dispute(payment_id, lost=True)
+    [lost] = adapter.fetch_disputes(payment_id=payment_id, dispute_id=None)
+    assert (lost.id, lost.status, lost.amount) == (opened.id, gw.DISPUTE_LOST, 25000)
+    payment = adapter.fetch_payment(gw.PaymentRef(payment_id))
+    assert payment.refunded_amount == 5000  # the chargeback is not a refund
+
+
+def test_a_won_dispute_takes_nothing(portone, adapter):
+    payment_id = new_payment_id()
+    portone.pay(payment_id, 30000)
+    portone.open_dispute(payment_id)
+    portone.resolve_dispute(payment_id, lost=False)
+    [won] = adapter.fetch_disputes(payment_id=payment_id, dispute_id=None)
+    assert (won.status, won.amount) == (gw.DISPUTE_WON, 30000)

@@ -72,6 +72,20 @@ def new_id():
         (lambda f, pid: f.pay(pid, 5000), "PaidPayment"),
         (lambda f, pid: f.fail(pid, 5000), "FailedPayment"),
         (lambda f, pid: f.issue_virtual_account(pid, 5000), "VirtualAccountIssuedPayment"),
+        (lambda f, pid: f.pay_pending(pid, 5000), "PayPendingPayment"),
+        (
+            lambda f, pid: (f.issue_virtual_account(pid, 5000), f.deposit(pid)),
+            "PaidPayment",
+        ),
+        (lambda f, pid: (f.pay(pid, 5000), f.open_dispute(pid)), "PaidPayment"),
+        (
+            lambda f, pid: (
+                f.pay(pid, 5000),
+                f.open_dispute(pid),
+                f.resolve_dispute(pid, lost=True),
+            ),
+            "CancelledPayment",
+        ),
     ],
 )
 def test_payments_match_the_published_schema(spec, portone, api, make, schema):
@@ -200,3 +214,13 @@ def test_faults_apply_to_the_next_calls_only(portone, api):
     portone.fail_next(2, status=502)
     assert [api("GET", f"/payments/{payment_id}").status_code for _ in range(3)] == [502, 502, 200]
     assert len(portone.calls("GET", f"/payments/{payment_id}")) == 3
+
+
+def test_a_pg_refusal_matches_the_published_error(spec, portone, api):
+    payment_id = new_id()
+    portone.pay(payment_id, 5000)
+    portone.refuse_next_cancel("F113", "취소기간 경과")
+    r = api("POST", f"/payments/{payment_id}/cancel", json={"reason": "r"})
+    assert r.status_code == 502
+    conforms(spec, "CancelPaymentError", r.json())
+    assert (r.json()["type"], r.json()["pgCode"]) == ("PG_PROVIDER", "F113")

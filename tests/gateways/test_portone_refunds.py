@@ -41,7 +41,7 @@ def test_approval_cancels_with_what_we_believe_is_left_and_partial_refunds_add_u
         (10000, 30000),
         (15000, 20000),
     ]
-    assert sent[0]["reason"].endswith(f"[ref refund-request-{first['id']}]")
+    assert sent[0]["reason"].startswith(f"[ref refund-request-{first['id']}] ")
     assert portone.payment(payment_id)["amount"]["cancelled"] == 25000
     after = topup_of(caller, org, topup["id"])
     assert (after["status"], after["refunded_amount"]) == ("partially_refunded", 25000)

@@ -4,6 +4,7 @@ import json
 import uuid
 
 import pytest
+import stripe
 
 from ledger.gateways import base as gw
 from ledger.gateways import get_gateway
@@ -147,3 +148,108 @@ def test_what_each_event_type_asks_of_us(stripe_gateway, fake_stripe, event_type
 
     assert event.type == event_type
     assert {name: getattr(event, name) for name in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "should_retry"),
+    [(409, None), (429, None), (400, "true"), (500, None)],
+)
+def test_answers_stripe_asks_to_retry_are_no_answer_not_a_refusal(
+    stripe_gateway, fake_stripe, paid_intent, status, should_retry
+):
+    fake_stripe.fail_next(
+        status=status, method="POST", path="/v1/refunds", should_retry=should_retry
+    )
+    with pytest.raises(gw.GatewayUnavailable):
+        _refund(stripe_gateway, paid_intent, 500, "rf-busy")
+    # Nothing was saved under the key: asking again refunds once.
+    assert _refund(stripe_gateway, paid_intent, 500, "rf-busy").status == gw.REFUND_SUCCEEDED
+    assert fake_stripe.charge(paid_intent["latest_charge"])["amount_refunded"] == 500
+
+
+def test_the_sdk_retries_a_409_with_the_same_key_when_retries_are_on(app, fake_stripe, paid_intent):
+    app.config["STRIPE_MAX_NETWORK_RETRIES"] = 2
+    app.extensions["gateways"].pop("stripe", None)
+    try:
+        with app.app_context():
+            gateway = get_gateway("stripe")
+            fake_stripe.fail_next(status=409, method="POST", path="/v1/refunds")
+            refund = _refund(gateway, paid_intent, 300, "rf-retried")
+    finally:
+        app.config["STRIPE_MAX_NETWORK_RETRIES"] = 0
+        app.extensions["gateways"].pop("stripe", None)
+    assert refund.status == gw.REFUND_SUCCEEDED
+    sent = [
+        r
+        for r in fake_stripe.requests_to("POST", "/v1/refunds")
+        if r.params["payment_intent"] == paid_intent["id"]
+    ]
+    assert [r.headers["idempotency-key"] for r in sent] == [f"rf-retried-{paid_intent['id']}"] * 2
+
+
+def test_a_500_saved_under_its_key_is_replayed_and_never_refunds(
+    stripe_gateway, fake_stripe, paid_intent
+):
+    fake_stripe.fail_next(status=500, method="POST", path="/v1/refunds", cached=True)
+    for _ in range(2):
+        with pytest.raises(gw.GatewayUnavailable):
+            _refund(stripe_gateway, paid_intent, 500, "rf-saved")
+    assert fake_stripe.charge(paid_intent["latest_charge"])["amount_refunded"] == 0
+
+
+def test_every_call_names_the_sdks_api_version(stripe_gateway, fake_stripe, paid_intent):
+    stripe_gateway.fetch_payment(gw.PaymentRef(paid_intent["id"]))
+    [*_, last] = fake_stripe.requests_to("GET", f"/v1/payment_intents/{paid_intent['id']}")
+    assert last.headers["stripe-version"] == stripe.api_version
+
+
+def test_a_refund_that_fails_after_succeeding_says_why(stripe_gateway, fake_stripe, paid_intent):
+    done = _refund(stripe_gateway, paid_intent, 600, "rf-later")
+    fake_stripe.settle_refund(done.id, "failed", failure_reason="expired_or_canceled_card")
+    failed = stripe_gateway.fetch_refund(done.id)
+    assert (failed.status, failed.failure_code) == (gw.REFUND_FAILED, "expired_or_canceled_card")
+    assert failed.failure_message == "the card has expired or was canceled"
+    assert fake_stripe.refund(done.id)["failure_balance_transaction"].startswith("txn_")
+    assert stripe_gateway.fetch_payment(gw.PaymentRef(paid_intent["id"])).refunded_amount == 0
+
+
+def test_disputes_are_fetched_and_block_refunds(stripe_gateway, fake_stripe, paid_intent):
+    opened = fake_stripe.open_dispute(paid_intent["id"])
+    [dispute] = stripe_gateway.fetch_disputes(payment_id=None, dispute_id=opened["id"])
+    assert (dispute.status, dispute.amount, dispute.payment_id) == (
+        gw.DISPUTE_OPEN,
+        1000,
+        paid_intent["id"],
+    )
+    with pytest.raises(gw.GatewayError) as refused:
+        _refund(stripe_gateway, paid_intent, 100, "rf-disputed")
+    assert refused.value.gateway_code == "charge_disputed"
+    fake_stripe.withdraw_dispute_funds(opened["id"])
+    fake_stripe.close_dispute(opened["id"], "lost")
+    [lost] = stripe_gateway.fetch_disputes(payment_id=None, dispute_id=opened["id"])
+    assert (lost.status, lost.gateway_status) == (gw.DISPUTE_LOST, "lost")
+
+
+def test_an_unknown_parameter_is_refused_as_stripe_refuses_it(fake_stripe):
+    client = stripe.StripeClient(fake_stripe.api_key, base_addresses={"api": fake_stripe.url})
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.customers.create(
+            params={"name": "x", "nickname": "y", "metadata": {"organization_id": "-"}}
+        )
+    assert (refused.value.code, refused.value.param) == ("parameter_unknown", "nickname")
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"), [(49, "amount_too_small"), (10**8, "amount_too_large")]
+)
+def test_stripe_refuses_amounts_outside_its_limits(fake_stripe, amount, code):
+    client = stripe.StripeClient(fake_stripe.api_key, base_addresses={"api": fake_stripe.url})
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.payment_intents.create(
+            params={
+                "amount": amount,
+                "currency": "usd",
+                "metadata": {"topup_id": "-", "order_id": "-", "organization_id": "-"},
+            }
+        )
+    assert refused.value.code == code

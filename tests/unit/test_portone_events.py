@@ -2,6 +2,7 @@
 
 import base64
 import json
+from urllib.parse import urlencode
 
 import pytest
 
@@ -18,6 +19,7 @@ ADAPTER = PortOneGateway.from_config(
         "PORTONE_CHANNEL_KEY": TestConfig.PORTONE_CHANNEL_KEY,
         "PORTONE_API_BASE": "http://127.0.0.1:9",
         "GATEWAY_TIMEOUT_SECONDS": 1,
+        "PORTONE_AMOUNT_LIMITS": TestConfig.PORTONE_AMOUNT_LIMITS,
     }
 )
 
@@ -61,7 +63,6 @@ def test_cancel_events_name_the_cancellation(type_):
 @pytest.mark.parametrize(
     "payload",
     [
-        event("Transaction.DisputeCreated"),
         event("BillingKey.Issued"),
         event("Transaction.Paid", paymentId=None),
         {"type": "Transaction.Paid"},
@@ -93,3 +94,30 @@ def test_a_secret_written_without_base64_padding_verifies_the_same():
     body = json.dumps(event("Transaction.Paid")).encode()
     headers = sign_webhook(body, secrets=[padded])
     assert unpadded.parse_webhook(body, headers).action == gw.EVENT_PAYMENT
+
+
+@pytest.mark.parametrize("type_", ["Transaction.DisputeCreated", "Transaction.DisputeResolved"])
+def test_dispute_events_ask_for_the_payment_and_its_disputes(type_):
+    parsed = parse(event(type_))
+    assert (parsed.action, parsed.payment) == (gw.EVENT_DISPUTE, gw.PaymentRef("pay-1"))
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        ("Paid", gw.EVENT_PAYMENT),
+        ("VirtualAccountIssued", gw.EVENT_PAYMENT),
+        ("PartialCancelled", gw.EVENT_REFUND),
+        ("Cancelled", gw.EVENT_REFUND),
+        ("SomethingNew", gw.EVENT_IGNORED),
+    ],
+)
+@pytest.mark.parametrize("form", [False, True])
+def test_legacy_2024_01_01_bodies_are_read_as_json_or_form(status, action, form):
+    fields = {"payment_id": "pay-1", "tx_id": "tx-1", "status": status}
+    body = urlencode(fields).encode() if form else json.dumps(fields).encode()
+    parsed = ADAPTER.parse_webhook(body, sign_webhook(body, msg_id="msg_legacy"))
+    assert (parsed.id, parsed.action) == ("msg_legacy", action)
+    if action != gw.EVENT_IGNORED:
+        assert parsed.payment == gw.PaymentRef("pay-1")
+        assert parsed.type == f"Transaction.{status}"

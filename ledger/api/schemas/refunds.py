@@ -4,13 +4,32 @@ from marshmallow import Schema, fields, validate
 
 from ledger.api.fields import Amount
 from ledger.api.schemas.common import InputSchema, ListArgsSchema, PageSchema
+from ledger.domain.refunds import REFUND_BANKS
 from ledger.domain.refunds import TRANSITIONS as REFUND_TRANSITIONS
+
+
+class RefundAccountSchema(InputSchema):
+    """The bank account a bank-transfer (virtual account) top-up is refunded to."""
+
+    bank = fields.String(
+        required=True,
+        validate=validate.OneOf(sorted(REFUND_BANKS)),
+        metadata={"description": "PortOne's bank code, e.g. SHINHAN"},
+    )
+    number = fields.String(
+        required=True, validate=validate.Regexp(r"^[0-9-]{6,30}$", error="an account number")
+    )
+    holder_name = fields.String(required=True, validate=validate.Length(min=1, max=60))
 
 
 class RefundRequestCreateSchema(InputSchema):
     topup_id = fields.UUID(required=True)
     amount = Amount(metadata={"description": "default: all that is refundable"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    refund_account = fields.Nested(
+        RefundAccountSchema,
+        metadata={"description": "required when the top-up was paid into a virtual account"},
+    )
 
 
 class RefundRequestListArgsSchema(ListArgsSchema):
@@ -41,6 +60,7 @@ class RefundRequestSchema(Schema):
     decided_at = fields.DateTime(allow_none=True, required=True)
     decision_note = fields.String(allow_none=True, required=True)
     canceled_by = fields.String(allow_none=True, required=True)
+    failure_code = fields.String(allow_none=True, required=True)
     failure_message = fields.String(allow_none=True, required=True)
     gateway_refund_id = fields.String(allow_none=True, required=True)
     completed_at = fields.DateTime(allow_none=True, required=True)

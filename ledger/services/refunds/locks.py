@@ -14,6 +14,7 @@ from ledger.book import (
     lock_wallets,
     post_entry,
     record_event,
+    settle_shortfalls,
     transfer,
 )
 from ledger.domain import refunds as rules
@@ -57,6 +58,19 @@ def lock_request(
         .execution_options(populate_existing=True)
     ).one()
     return request, topup
+
+
+def succeeded_request(topup_id: uuid.UUID, refund_id: str | None) -> RefundRequest | None:
+    """The top-up's succeeded request whose gateway refund is `refund_id`, if any."""
+    if not refund_id:
+        return None
+    return db.session.scalar(
+        select(RefundRequest).where(
+            RefundRequest.topup_id == topup_id,
+            RefundRequest.gateway_refund_id == refund_id,
+            RefundRequest.status == rules.SUCCEEDED,
+        )
+    )
 
 
 def open_request(topup_id: uuid.UUID) -> RefundRequest | None:
@@ -132,9 +146,12 @@ def lock_request_wallets(request: RefundRequest) -> dict[str, Wallet]:
 
 
 def release(request: RefundRequest, wallets: dict[str, Wallet]) -> None:
-    """Give a closed request's hold back to its top-up's lot (top-up and request locked),
-    and announce how it closed: `refund_request.canceled`, `.rejected` or `.failed`."""
-    move_hold(request, topup_lot(request.topup_id).id, wallets, release=True)
+    """Give a closed request's hold back to its top-up's lot (top-up and request locked);
+    a shortfall the lot owes is settled first. Announces how it closed:
+    `refund_request.canceled`, `.rejected` or `.failed`."""
+    lot_id = topup_lot(request.topup_id).id
+    move_hold(request, lot_id, wallets, release=True)
+    settle_shortfalls(request.org_id, request.currency, [(lot_id, request.amount)], wallets)
     request.updated_at = clock.now()
     record_event(org_id=request.org_id, type=f"refund_request.{request.status}", data=request)
 

@@ -10,6 +10,7 @@ from ledger.book import (
     Wallet,
     gateway_clearing,
     lock_wallets,
+    owe_shortfall,
     platform_account,
     post_entry,
     unit_of_work,
@@ -31,6 +32,7 @@ from ledger.services.refunds.locks import (
     open_request,
     release,
     settle,
+    succeeded_request,
     topup_lot,
 )
 
@@ -38,8 +40,10 @@ from ledger.services.refunds.locks import (
 CANCELED_BY_GATEWAY = "system:outside-refund"
 
 
-def sync_refunds(topup_id: uuid.UUID) -> None:
-    """Bring the top-up's refunds in line with the gateway's record of them.
+def sync_refunds(topup_id: uuid.UUID, *, refund_id: str | None = None) -> None:
+    """Bring the top-up's refunds in line with the gateway's record of them: the refund
+    being made, a refund of ours an event names (it may have failed after succeeding),
+    then the payment's total.
 
     Raises:
         GatewayError: the gateway could not be asked (the webhook is retried).
@@ -48,11 +52,15 @@ def sync_refunds(topup_id: uuid.UUID) -> None:
         topup = db.session.get_one(Topup, topup_id)
         request = open_request(topup_id)
         processing = request if request and request.status == rules.PROCESSING else None
-        call = refund_call(processing, topup) if processing else None
+        calls = [refund_call(processing, topup)] if processing else []
+        named = succeeded_request(topup_id, refund_id)
+        if named is not None:
+            calls.append(refund_call(named, topup))
         ref = gw.PaymentRef(topup.gateway_payment_id, topup.gateway_checkout_id)
         gateway = get_gateway(topup.provider)
-    if call and call.gateway_refund_id:
-        apply_gateway_refund(call.request_id, fetch_refund(gateway, call))
+    for call in calls:
+        if call.gateway_refund_id:
+            apply_gateway_refund(call.request_id, fetch_refund(gateway, call))
     apply_refunded_total(topup_id, gateway.fetch_payment(ref).refunded_amount)
 
 
@@ -136,4 +144,6 @@ def record_outside_refund(
             entry_id=posted.id,
         )
     )
+    if decision.shortfall:
+        owe_shortfall(lot_id, decision.shortfall)
     add_refunded(topup, decision.outside)

@@ -15,6 +15,7 @@ from ledger.book.reports import Page, newest_first
 from ledger.domain import refunds as rules
 from ledger.extensions import db
 from ledger.models import ExternalRefund, RefundRequest
+from ledger.services import disputes
 from ledger.services.refunds.locks import (
     decide,
     lock_open_request,
@@ -34,13 +35,15 @@ def request_refund(
     reason: str,
     requested_by: str,
     amount: int | None = None,
+    refund_account: dict[str, str] | None = None,
 ) -> RefundRequest:
     """Ask for (part of) a top-up back; the amount is held at once.
 
     Raises:
         NotFound: no such top-up in this organisation.
         NotRefundable, RefundAlreadyPending, RefundWindowExpired, CreditConsumed,
-        AmountExceedsRefundable: the policy refuses (`domain.refunds.amount_to_refund`).
+        AmountExceedsRefundable, TopupDisputed, RefundAccountRequired: the policy
+        refuses (`domain.refunds.amount_to_refund`).
     """
     with unit_of_work():
         topup = lock_topup(topup_id, org_id=org_id)
@@ -53,6 +56,9 @@ def request_refund(
             lot_kind=lot.kind if lot else None,
             lot_remaining=lot.remaining if lot else 0,
             has_open_request=has_open_request,
+            disputed=disputes.is_disputed(topup.id),
+            bank_transfer=topup.bank_transfer,
+            has_refund_account=refund_account is not None,
         )
         held = rules.amount_to_refund(
             facts, amount, clock.now(), current_app.config["REFUND_WINDOW_DAYS"]
@@ -66,6 +72,8 @@ def request_refund(
             status=rules.PENDING,
             reason=reason,
             requested_by=requested_by,
+            # Only a bank-transfer refund needs one; it is not kept for any other.
+            refund_account=refund_account if topup.bank_transfer else None,
         )
         db.session.add(request)
         db.session.flush()
