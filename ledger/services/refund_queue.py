@@ -7,6 +7,9 @@ request's own hold while it is open); `consumed` is what was spent of it.
 A request's audit trail is read from what the ledger already keeps: the request's own
 columns (who asked, who decided, when it finished) and the journal entries booked for
 it (the hold, its release, the refund).
+
+Disputes (chargebacks) are listed with the refunds that need a look: they are refunds
+the card network forces, and a lost one can leave the platform a shortfall too.
 """
 
 import math
@@ -70,6 +73,17 @@ _SHORTFALLS = text(
     """
 )
 
+# Open disputes first (their credit is frozen), then the closed ones, newest first.
+_DISPUTES = text(
+    """
+    SELECT d.id, d.org_id, o.name AS org_name, d.topup_id, d.provider, d.amount, d.currency,
+           d.frozen, d.shortfall, d.status, d.reason, d.created_at, d.closed_at
+    FROM disputes d JOIN organizations o ON o.id = d.org_id
+    ORDER BY d.status = 'open' DESC, d.created_at DESC
+    LIMIT :limit
+    """
+)
+
 
 @dataclass(frozen=True)
 class QueuedRefund:
@@ -125,12 +139,31 @@ class OutsideShortfall:
 
 
 @dataclass(frozen=True)
+class DisputeRow:
+    id: uuid.UUID
+    org_id: uuid.UUID
+    org_name: str
+    topup_id: uuid.UUID
+    provider: str
+    amount: int
+    currency: str
+    frozen: int
+    shortfall: int
+    status: str
+    reason: str | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
 class RefundTroubles:
-    """What an operator must look at: refunds stuck or failed, and money the platform lost."""
+    """What an operator must look at: refunds stuck or failed, money the platform lost,
+    and disputes."""
 
     processing: list[QueuedRefund]
     failed: list[QueuedRefund]
     shortfalls: list[OutsideShortfall]
+    disputes: list[DisputeRow]
 
 
 def refund_queue(
@@ -157,15 +190,18 @@ def refund_case(request_id: uuid.UUID) -> RefundCase:
 
 
 def refund_troubles(*, limit: int = 100) -> RefundTroubles:
-    """Refunds `processing` or `failed`, and outside refunds with a shortfall (operators)."""
+    """Refunds `processing` or `failed`, outside refunds with a shortfall, and disputes
+    (operators)."""
     with unit_of_work():
         processing = _queue_rows(statuses=["processing"], limit=limit)
         failed = _queue_rows(statuses=["failed"], limit=limit)
         shortfalls = db.session.execute(_SHORTFALLS, {"limit": limit}).all()
+        disputes = db.session.execute(_DISPUTES, {"limit": limit}).all()
     return RefundTroubles(
         processing=[_queued(row) for row in processing],
         failed=[_queued(row) for row in failed],
         shortfalls=[OutsideShortfall(**row._asdict()) for row in shortfalls],
+        disputes=[DisputeRow(**row._asdict()) for row in disputes],
     )
 
 

@@ -262,3 +262,21 @@ def test_events_not_yet_delivered_show_on_ledger_health_and_can_be_sent_now(
         assert [a["attempt"] for a in attempts] == [2, 1]
     finally:
         caller.client.delete(f"/v1/webhook-endpoints/{endpoint['id']}", headers=caller.operator)
+
+
+def test_disputes_need_attention_with_what_they_froze(
+    operator_page, caller, live_stripe, stripe_webhook, base_url
+):
+    name = unique("Disputed Shop")
+    org = caller.create_org(name=name)
+    topup = paid_stripe_topup(caller, live_stripe, org, 10000)
+    caller.deduct(org, 4000)
+    opened = live_stripe.open_dispute(topup["stripe"]["payment_intent_id"])
+    event = live_stripe.event("charge.dispute.created", live_stripe.dispute(opened["id"]))
+    assert stripe_webhook.send(event).status_code == 200
+
+    operator_page.goto(f"{base_url}/console/attention")
+    row = operator_page.locator("#disputes-list tbody tr", has_text=name)
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == "open"
+    assert cells[4:7] == ["₩10,000", "₩6,000", "₩0"]  # disputed, frozen, shortfall
