@@ -31,7 +31,7 @@ _QUEUE = text(
     """
     SELECT r.id, r.status, r.amount, r.currency, r.reason, r.created_at,
            r.requested_by, r.decided_by, r.decided_at, r.decision_note, r.canceled_by,
-           r.completed_at, r.updated_at, r.failure_message,
+           r.completed_at, r.updated_at, r.failure_code, r.failure_message,
            o.id AS org_id, o.name AS org_name,
            t.id AS topup_id, t.provider, t.amount AS topup_amount, t.paid_at,
            t.refunded_amount, COALESCE(l.remaining, 0) AS lot_remaining
@@ -102,6 +102,7 @@ class QueuedRefund:
     days_left: int | None  # in the refund window; None before payment
     refundable: int
     consumed: int
+    failure_code: str | None
     failure_message: str | None
 
 
@@ -240,6 +241,7 @@ def _queued(row) -> QueuedRefund:
         days_left=days_left,
         refundable=refundable,
         consumed=max(0, row.topup_amount - row.refunded_amount - refundable),
+        failure_code=row.failure_code,
         failure_message=row.failure_message,
     )
 

@@ -6,7 +6,12 @@ import uuid
 
 from ledger.services.event_delivery import deliver_due
 from tests.conftest import unique
-from tests.gateways.refund_steps import paid_stripe_topup, refund_request, request_refund
+from tests.gateways.refund_steps import (
+    approve,
+    paid_stripe_topup,
+    refund_request,
+    request_refund,
+)
 
 
 def _pending_refund(caller, live_stripe, org, paid=50000, spent=8000, refund=20000):
@@ -280,3 +285,25 @@ def test_disputes_need_attention_with_what_they_froze(
     cells = row.locator("td").all_inner_texts()
     assert cells[0] == "open"
     assert cells[4:7] == ["₩10,000", "₩6,000", "₩0"]  # disputed, frozen, shortfall
+
+
+def test_a_refund_the_gateway_failed_needs_attention_with_its_reason(
+    operator_page, caller, live_stripe, stripe_webhook, base_url
+):
+    name = unique("Failed Refund Shop")
+    org = caller.create_org(name=name)
+    asked = _pending_refund(caller, live_stripe, org)
+    live_stripe.next_refund_status = "pending"
+    approved = approve(caller, asked["id"])
+    assert approved.json["status"] == "processing"
+    refund_id = approved.json["gateway_refund_id"]
+    live_stripe.settle_refund(refund_id, "failed", failure_reason="expired_or_canceled_card")
+    failed = live_stripe.event("refund.failed", live_stripe.refund(refund_id))
+    assert stripe_webhook.send(failed).status_code == 200
+    assert refund_request(caller, org, asked["id"])["status"] == "failed"
+
+    operator_page.goto(f"{base_url}/console/attention")
+    row = operator_page.locator(f'#refunds-failed tr[data-id="{asked["id"]}"]')
+    assert name in row.inner_text()
+    assert "expired_or_canceled_card" in row.inner_text()
+    assert operator_page.locator(f'#refunds-processing tr[data-id="{asked["id"]}"]').count() == 0
