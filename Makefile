@@ -6,7 +6,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi
 SOURCES := ledger tests bench migrations config.py wsgi.py gunicorn.conf.py
 
-.PHONY: install run test lint format migrate verify expire-lots resume-refunds sync-topups deliver-events bench chaos stop clean
+.PHONY: install run test lint format migrate verify expire-lots expire-holds resume-refunds sync-topups deliver-events bench chaos stop clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ verify: install
 
 expire-lots: install
 	$(BIN)/flask ledger expire-lots
+
+expire-holds: install
+	$(BIN)/flask ledger expire-holds
 
 resume-refunds: install
 	$(BIN)/flask ledger resume-refunds

@@ -116,6 +116,7 @@ class Config:
 
     GATEWAY_TIMEOUT_SECONDS = float(_env("GATEWAY_TIMEOUT_SECONDS", "10"))
     REFUND_WINDOW_DAYS = int(_env("REFUND_WINDOW_DAYS", "7"))
+    HOLD_DEFAULT_TTL_HOURS = int(_env("HOLD_DEFAULT_TTL_HOURS", "168"))
 
     # Events out (webhooks to the platform).
     EVENT_RETRY_BASE_SECONDS = float(_env("EVENT_RETRY_BASE_SECONDS", "30"))

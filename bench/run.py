@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import text
 
-from bench import ceiling, load, seed
+from bench import ceiling, holds, load, seed
 from config import Config
 from ledger.app import create_app
 from ledger.book import REVENUE, platform_account, unit_of_work
@@ -61,6 +61,7 @@ def bench(url: str) -> None:
         deep_cursor = _cursor_at_depth(history, pages=1000, limit=50)
         with unit_of_work():
             revenue = platform_account(REVENUE, "KRW")
+        seeded_holds = holds.seed(spread)
         print(f"seeded in {time.monotonic() - started:.0f}s", flush=True)
         token = mint_token(app.config, sub="bench", roles=["service"], ttl_seconds=3600)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -102,6 +103,9 @@ def bench(url: str) -> None:
         measure("warm-up", deduction(spread), seconds=3)
         single_spread = measure("single spread", deduction(spread))
         single_hot = measure("single hot", deduction([hot]))
+        hold_create = measure("hold create spread", holds.create(spread))
+        hold_capture = measure("hold capture spread", holds.capture(seeded_holds))
+        hold_void = measure("hold void spread", holds.void(seeded_holds, CLIENTS))
         batch_spread = measure("batch spread", batch(spread), per_request=BATCH)
         batch_hot = measure("batch hot", batch([hot]), per_request=BATCH)
         # The same deductions with the outbox at work: every organisation has a
@@ -189,6 +193,13 @@ def bench(url: str) -> None:
         "≥ 0.30 of ceiling",
     )
     row("deductions, hot org: ceiling (SQL only)", ceiling_hot, "ded/s")
+    for name, result in (
+        ("holds, 1,000 orgs: create", hold_create),
+        ("holds, 1,000 orgs: capture", hold_capture),
+        ("holds, 1,000 orgs: void", hold_void),
+    ):
+        ratio = result.throughput / single_spread.throughput
+        row(name, result, "req/s", f"{ratio:.2f}", "vs single deductions, 1,000 orgs")
     row(
         "deductions, 1,000 orgs, outbox on (side by side)",
         outbox_on,
@@ -230,7 +241,17 @@ def bench(url: str) -> None:
     p99 = max(single_spread.percentile(0.99), single_hot.percentile(0.99))
     errors = sum(
         count
-        for result in (single_spread, single_hot, batch_spread, batch_hot, outbox_on, outbox_off)
+        for result in (
+            single_spread,
+            single_hot,
+            batch_spread,
+            batch_hot,
+            hold_create,
+            hold_capture,
+            hold_void,
+            outbox_on,
+            outbox_off,
+        )
         for status, count in result.statuses.items()
         if status >= 500
     )

@@ -103,6 +103,15 @@ def expire_lots_command():
     click.echo(f"warned of {warn_expiring_lots()} lots expiring soon")
 
 
+@ledger_cli.command("expire-holds")
+def expire_holds_command():
+    """Give back what is left of holds past their expiry."""
+    from ledger.services.holds import expire_holds
+
+    result = expire_holds()
+    click.echo(f"expired {result.holds_expired} holds: {result.amount_released}")
+
+
 @ledger_cli.command("resume-refunds")
 @click.option(
     "--older-than",

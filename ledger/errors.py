@@ -224,3 +224,19 @@ class RefundAccountRequired(LedgerError):
     code = "refund_account_required"
     http_status = 422
     message = "this top-up was paid by bank transfer: refund_account is required"
+
+
+class HoldNotActive(LedgerError):
+    """A capture or void of a hold that is captured, voided, or past its expiry."""
+
+    code = "hold_not_active"
+    http_status = 409
+    message = "the hold is not active"
+
+
+class CaptureExceedsHold(LedgerError):
+    """A capture asks for more than what remains of the hold."""
+
+    code = "capture_exceeds_hold"
+    http_status = 422
+    message = "the capture exceeds what remains of the hold"

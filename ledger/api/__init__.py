@@ -10,6 +10,7 @@ from ledger.api import (
     disputes,
     events,
     health,
+    holds,
     organizations,
     portal_sessions,
     refunds,
@@ -24,7 +25,7 @@ api = LedgerApi()
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    modules = (organizations, credits, topups, refunds, disputes, api_keys, admin, webhooks)
+    modules = (organizations, credits, holds, topups, refunds, disputes, api_keys, admin, webhooks)
     for module in modules:
         api.register_blueprint(module.blp)
     api.register_blueprint(refunds.admin_blp)

@@ -16,21 +16,25 @@ from ledger.api.schemas.events import (
     RedeliverSchema,
     RedeliverySchema,
 )
+from ledger.api.schemas.holds import HoldSchema
 from ledger.api.schemas.refunds import RefundRequestSchema
 from ledger.api.schemas.topups import TopupSchema
 from ledger.book import show_as
 from ledger.models import Dispute, RefundRequest, Topup
 from ledger.services import events
+from ledger.services.holds import HoldView
 
 blp = Blueprint("events", __name__, url_prefix="/v1", description="Events")
 blp.before_request(require_authentication)
 
 
 def show_event_data_as_the_api() -> None:
-    """Events about top-ups, refund requests and disputes carry them as their routes show them."""
+    """Events about top-ups, refund requests, disputes and holds carry them as their routes
+    show them."""
     show_as(Topup, TopupSchema().dump)
     show_as(RefundRequest, RefundRequestSchema().dump)
     show_as(Dispute, DisputeSchema().dump)
+    show_as(HoldView, HoldSchema().dump)
 
 
 @blp.route("/orgs/<uuid:org_id>/events")

@@ -27,6 +27,7 @@ class LotView:
 class Balance:
     currency: str
     available: int
+    reserved: int
     held: int
     lots: list[LotView]
 
@@ -35,7 +36,8 @@ def balance(*, org_id: uuid.UUID, currency: str) -> Balance:
     """What the organisation can spend now, what is held, and the lots behind it.
 
     `available` counts only unexpired lots: credit past its expiry is not spendable,
-    even before `expire-lots` has moved it out of the wallet.
+    even before `expire-lots` has moved it out of the wallet. Likewise `reserved`
+    counts only holds not past their expiry.
     """
     result = read_balance(org_id=org_id, currency=currency)
     db.session.rollback()
@@ -62,11 +64,20 @@ def read_balance(*, org_id: uuid.UUID, currency: str) -> Balance:
         {"org_id": org_id, "currency": currency},
     ).all()
     now = clock.now()
+    reserved = db.session.execute(
+        text(
+            "SELECT coalesce(sum(amount - captured - released), 0) FROM holds "
+            "WHERE org_id = :org_id AND currency = :currency AND status = 'active' "
+            "AND expires_at > :now"
+        ),
+        {"org_id": org_id, "currency": currency, "now": now},
+    ).scalar_one()
     lots = [LotBalance(r.id, r.kind, r.remaining, r.expires_at, r.created_at) for r in rows]
     lots = [lot for lot in lots if not is_expired(lot, now)]
     return Balance(
         currency=currency,
         available=sum(lot.remaining for lot in lots),
+        reserved=int(reserved),
         held=wallets.get("held", 0),
         lots=[  # LotBalance takes any id; these came from the lots table, so UUIDs
             LotView(cast(uuid.UUID, lot.id), lot.kind, lot.remaining, lot.expires_at)
@@ -115,7 +126,10 @@ def decode_cursor(cursor: str, parse: Callable[[str], Any] = int) -> Any:
 # alone; the primary key cannot give `id DESC NULLS LAST`, so the planner never walks it
 # backwards through other tenants' newer entries (as it did for a large tenant). The
 # entries are then fetched by id (`= ANY`), so a generic plan cannot turn the lookup
-# into a merge join over the whole primary key.
+# into a merge join over the whole primary key. An entry that leaves `available` alone
+# takes `balance_after` from the wallet's posting before it: only for such entries (the
+# gate is inside the lateral) and through (account_id, id), never the postings' primary
+# key backwards through other tenants' postings.
 _ENTRIES = text(
     """
     SELECT e.id, e.kind, e.order_id, e.currency, e.created_at, e.description, e.reference,
@@ -132,11 +146,14 @@ _ENTRIES = text(
     ) p ON true
     LEFT JOIN LATERAL (
         SELECT p2.balance_after
-        FROM postings p2 JOIN ledger_accounts a2 ON a2.id = p2.account_id
-        WHERE a2.org_id = e.org_id AND a2.currency = e.currency AND a2.kind = 'available'
+        FROM postings p2
+        WHERE p.balance_after IS NULL
+          AND p2.account_id = (SELECT a2.id FROM ledger_accounts a2
+                               WHERE a2.org_id = e.org_id AND a2.currency = e.currency
+                                 AND a2.kind = 'available')
           AND p2.entry_id < e.id
         ORDER BY p2.id DESC LIMIT 1
-    ) prior ON p.balance_after IS NULL
+    ) prior ON true
     WHERE e.id = ANY(ARRAY(
         SELECT id FROM journal_entries
         WHERE org_id = :org_id AND id < :before

@@ -108,6 +108,39 @@ def holds_match_open_refunds_and_disputes() -> list[str]:
     ]
 
 
+def reserved_matches_active_holds() -> list[str]:
+    rows = db.session.execute(
+        text(
+            """
+            SELECT a.org_id, a.currency, a.balance, coalesce(h.remaining, 0) AS remaining
+            FROM ledger_accounts a
+            LEFT JOIN (SELECT org_id, currency, sum(amount - captured - released) AS remaining
+                       FROM holds WHERE status = 'active' GROUP BY org_id, currency) h
+              ON h.org_id = a.org_id AND h.currency = a.currency
+            WHERE a.kind = 'reserved' AND a.balance <> coalesce(h.remaining, 0)
+            """
+        )
+    )
+    return [
+        f"organisation {r.org_id}: reserved {r.balance} {r.currency} "
+        f"but active holds keep {r.remaining}"
+        for r in rows
+    ]
+
+
+def holds_match_their_lots() -> list[str]:
+    rows = db.session.execute(
+        text(
+            """
+            SELECT h.id, h.amount, coalesce(sum(l.amount), 0) AS taken
+            FROM holds h LEFT JOIN hold_lots l ON l.hold_id = h.id
+            GROUP BY h.id HAVING h.amount <> coalesce(sum(l.amount), 0)
+            """
+        )
+    )
+    return [f"hold {r.id}: amount {r.amount}, but it took {r.taken} from lots" for r in rows]
+
+
 def lot_shortfalls_match_their_history() -> list[str]:
     """What a lot owes is what the gateway took back after it was spent (outside refunds,
     lost disputes) less what credit coming back to it has settled."""
@@ -139,6 +172,8 @@ CHECKS: dict[str, Callable[[], list[str]]] = {
     "wallets equal their postings": wallets_match_postings,
     "lots' remaining equals the available wallet": lots_match_available,
     "lots equal their movements": lots_match_allocations,
+    "reserved wallets equal active holds' remaining": reserved_matches_active_holds,
+    "holds equal what they took from lots": holds_match_their_lots,
     "held wallets equal open refund requests and open disputes' frozen credit": (
         holds_match_open_refunds_and_disputes
     ),

@@ -25,6 +25,9 @@ ENTRY_KINDS = (
     "dispute_release",
     "dispute_loss",
     "shortfall_settlement",
+    "hold",
+    "hold_capture",
+    "hold_release",
 )
 
 

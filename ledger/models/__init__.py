@@ -4,6 +4,7 @@ from ledger.models.accounts import LedgerAccount
 from ledger.models.base import Base
 from ledger.models.disputes import Dispute
 from ledger.models.events import DeliveryAttempt, Event, EventDelivery, WebhookEndpoint
+from ledger.models.holds import Hold, HoldCapture, HoldLot
 from ledger.models.idempotency import IdempotencyKey
 from ledger.models.journal import JournalEntry, Posting
 from ledger.models.lots import Lot, LotAllocation
@@ -22,6 +23,9 @@ __all__ = [
     "Event",
     "EventDelivery",
     "ExternalRefund",
+    "Hold",
+    "HoldCapture",
+    "HoldLot",
     "IdempotencyKey",
     "JournalEntry",
     "LedgerAccount",

@@ -1,10 +1,11 @@
 """Ledger accounts.
 
-An organisation has two wallets per currency, `available` and `held`; they carry a
-running `balance` (CHECK >= 0), updated only by the posting engine under the wallet
-row lock. Platform accounts (gateway clearing, revenue, grant expense, breakage,
-refund shortfall) have no organisation and no running balance: their balance is the
-sum of their postings, so no single platform row is locked by every tenant.
+An organisation has up to three wallets per currency: `available`, `held` (pending
+refunds) and `reserved` (active holds). They carry a running `balance` (CHECK >= 0),
+updated only by the posting engine under the wallet row lock. Platform accounts
+(gateway clearing, revenue, grant expense, breakage, refund shortfall) have no
+organisation and no running balance: their balance is the sum of their postings, so no
+single platform row is locked by every tenant.
 """
 
 import uuid
@@ -32,7 +33,8 @@ class LedgerAccount(Base):
         CheckConstraint("balance >= 0", name="balance_nonnegative"),
         CheckConstraint(
             "(org_id IS NULL AND balance IS NULL) OR "
-            "(org_id IS NOT NULL AND balance IS NOT NULL AND kind IN ('available', 'held'))",
+            "(org_id IS NOT NULL AND balance IS NOT NULL "
+            "AND kind IN ('available', 'held', 'reserved'))",
             name="wallet_shape",
         ),
         UniqueConstraint("id", "currency", name="uq_ledger_accounts_id_currency"),

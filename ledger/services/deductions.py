@@ -46,6 +46,7 @@ from ledger.errors import (
 )
 from ledger.extensions import db
 from ledger.services import disputes
+from ledger.services.holds import captured_lots
 
 
 @dataclass(frozen=True)
@@ -316,7 +317,9 @@ def _plan(
 def reverse_deduction(
     *, org_id: uuid.UUID, deduction_id: int, order_id: str, amount: int | None = None
 ) -> Movement:
-    """Give back (part of) a deduction to the lots it came from.
+    """Give back (part of) a deduction, or a capture from a hold, to the lots it came from.
+
+    A capture's credit returns to `available`, not to its hold.
 
     Raises:
         NotFound: no such deduction in this organisation.
@@ -335,7 +338,7 @@ def reverse_deduction(
         # Both wallets, in the one lock order: credit coming back may be frozen (a dispute).
         wallets = lock_wallets(org_id, deduction.currency, "available", "held")
         wallet = wallets["available"]
-        outstanding = _outstanding_by_lot(deduction_id)
+        outstanding = _outstanding_by_lot(deduction)
         left = sum(amount for _, amount in outstanding)
         to_reverse = left if amount is None else amount
         if to_reverse <= 0 or to_reverse > left:
@@ -382,8 +385,8 @@ def reverse_deduction(
 def _find_deduction(org_id: uuid.UUID, deduction_id: int) -> Any:
     row = db.session.execute(
         text(
-            "SELECT id, currency, order_id FROM journal_entries "
-            "WHERE id = :id AND org_id = :org_id AND kind = 'deduction'"
+            "SELECT id, kind, currency, order_id FROM journal_entries "
+            "WHERE id = :id AND org_id = :org_id AND kind IN ('deduction', 'hold_capture')"
         ),
         {"id": deduction_id, "org_id": org_id},
     ).one_or_none()
@@ -392,20 +395,31 @@ def _find_deduction(org_id: uuid.UUID, deduction_id: int) -> Any:
     return row
 
 
-def _outstanding_by_lot(deduction_id: int) -> list[tuple[object, int]]:
-    """What the deduction still holds of each lot, in the order it took them."""
-    rows = db.session.execute(
-        text(
-            """
-            SELECT a.lot_id, -sum(a.amount) AS outstanding, min(a.id) AS first_taken
-            FROM lot_allocations a JOIN journal_entries e ON e.id = a.entry_id
-            WHERE e.id = :id OR (e.reverses_entry_id = :id AND e.kind = 'reversal')
-            GROUP BY a.lot_id ORDER BY first_taken
-            """
-        ),
-        {"id": deduction_id},
-    )
-    return [(r.lot_id, int(r.outstanding)) for r in rows]
+def _outstanding_by_lot(deduction: Any) -> list[tuple[object, int]]:
+    """What the deduction (or capture) still holds of each lot, in the order it took them."""
+    if deduction.kind == "hold_capture":
+        taken = captured_lots(deduction.id)
+    else:
+        rows = db.session.execute(
+            text(
+                "SELECT lot_id, -amount AS taken FROM lot_allocations "
+                "WHERE entry_id = :id ORDER BY lot_allocations.id"
+            ),
+            {"id": deduction.id},
+        )
+        taken = [(row.lot_id, int(row.taken)) for row in rows]
+    returned: dict[object, int] = {
+        row.lot_id: int(row.returned)
+        for row in db.session.execute(
+            text(
+                "SELECT a.lot_id, sum(a.amount) AS returned FROM lot_allocations a "
+                "JOIN journal_entries e ON e.id = a.entry_id "
+                "WHERE e.reverses_entry_id = :id AND e.kind = 'reversal' GROUP BY a.lot_id"
+            ),
+            {"id": deduction.id},
+        )
+    }
+    return [(lot_id, int(amount - returned.get(lot_id, 0))) for lot_id, amount in taken]
 
 
 def _replay(org_id: uuid.UUID, entry_id: int) -> Movement:

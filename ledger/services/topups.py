@@ -146,11 +146,14 @@ def create_topup(
             raise
         raise refusal(gateway_code=e.gateway_code) from e
     with unit_of_work():
+        # The organisation's row first: setting its (unique) customer id takes a FOR UPDATE row
+        # lock, which waits on the KEY SHARE that another top-up's claim takes through its
+        # foreign key; taken after the claim, two first top-ups deadlock.
+        if created.customer_id:
+            _remember_customer(org_id, created.customer_id)
         claim = idempotency.claim(org_id=org_id, kind="topup", order_id=order_id, request=request)
         if claim.replay_of is not None:
             return TopupResult(db.session.get_one(Topup, uuid.UUID(claim.replay_of)), replayed=True)
-        if created.customer_id:
-            _remember_customer(org_id, created.customer_id)
         topup = Topup(
             id=topup_id,
             org_id=org_id,

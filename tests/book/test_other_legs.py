@@ -14,6 +14,9 @@ postings by account kind:
     dispute release held       -> available                     (won)
     dispute loss    held + refund_shortfall -> gateway_clearing:<provider>   (lost)
     shortfall settlement  available -> refund_shortfall         (credit back in a lot that owes)
+    hold            available  -> reserved (the organisation's own wallet)
+    capture         reserved   -> consumed_credit_revenue
+    release         reserved   -> available, and expired_credit_breakage for expired lots
 """
 
 from datetime import UTC, datetime, timedelta
@@ -23,6 +26,7 @@ from sqlalchemy import text
 
 from ledger import clock
 from ledger.extensions import db
+from tests import hold_steps
 from tests.factories import GrantFactory, PaidTopupFactory, expect, new_order_id
 from tests.gateways.refund_steps import approve, request_refund
 
@@ -46,7 +50,7 @@ def legs(app, org, kind: str) -> list[dict[str, int]]:
         db.session.rollback()
     entries: dict[int, dict[str, int]] = {}
     for entry_id, account, platform, amount in rows:
-        assert platform == (account not in {"available", "held"}), account
+        assert platform == (account not in {"available", "held", "reserved"}), account
         entries.setdefault(entry_id, {})[account] = amount
     return list(entries.values())
 
@@ -162,3 +166,22 @@ def test_a_won_dispute_releases_and_a_failed_refund_comes_back_from_clearing(
         {"gateway_clearing:stripe": -4_000, "available": 4_000}
     ]
     assert legs(app, org, "dispute_release") == [{"held": -1_000, "available": 1_000}]
+
+
+def test_a_hold_is_reserved_its_captures_are_revenue_and_its_release_comes_back(app, caller, org):
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    GrantFactory.create(caller=caller, org=org, amount=300, expires_at=soon)
+    GrantFactory.create(caller=caller, org=org, amount=1_000)
+    hold = expect(
+        hold_steps.hold(caller, org, 800, expires_at=(soon + timedelta(days=1)).isoformat()), 201
+    )
+    expect(hold_steps.capture(caller, org, hold["id"], 100), 201)
+
+    clock.pin(soon + timedelta(seconds=1))  # 200 of the expiring lot is still reserved
+    expect(hold_steps.void(caller, org, hold["id"]), 200)
+
+    assert legs(app, org, "hold") == [{"available": -800, "reserved": 800}]
+    assert legs(app, org, "hold_capture") == [{"reserved": -100, "consumed_credit_revenue": 100}]
+    assert legs(app, org, "hold_release") == [
+        {"reserved": -700, "available": 500, "expired_credit_breakage": 200}
+    ]

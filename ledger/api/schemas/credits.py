@@ -24,6 +24,7 @@ class LotSchema(Schema):
 class BalanceSchema(Schema):
     currency = fields.String(required=True)
     available = fields.Integer(required=True)
+    reserved = fields.Integer(required=True, metadata={"description": "kept by active holds"})
     held = fields.Integer(required=True)
     lots = fields.List(fields.Nested(LotSchema), required=True)
 
