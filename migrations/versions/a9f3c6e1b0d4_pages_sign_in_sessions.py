@@ -1,7 +1,7 @@
 """pages: one-use sign-in links and server-side sessions
 
 Revision ID: a9f3c6e1b0d4
-Revises: f3d9a1c7e5b2
+Revises: f3a1901d5b27
 Create Date: 2026-11-30 12:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a9f3c6e1b0d4"
-down_revision = "f3d9a1c7e5b2"
+down_revision = "f3a1901d5b27"
 branch_labels = None
 depends_on = None
 
