@@ -1,11 +1,12 @@
 """One organisation as an operator sees it in the console: its balance and lots, and
-the latest of its entries, top-ups and refund requests."""
+the latest of its entries, top-ups, holds and refund requests."""
 
 import uuid
 from dataclasses import dataclass
 
 from ledger.book import reports
 from ledger.models import Organization
+from ledger.services.holds import list_holds
 from ledger.services.organizations import get_organization, organization_currency
 from ledger.services.refunds import list_refund_requests
 from ledger.services.topups import list_topups
@@ -20,6 +21,7 @@ class OrganizationOverview:
     balance: reports.Balance
     entries: list[reports.EntryView]
     topups: list
+    holds: list
     refund_requests: list
 
 
@@ -38,5 +40,6 @@ def organization_overview(org_id: uuid.UUID) -> OrganizationOverview:
         balance=balance,
         entries=entries,
         topups=list_topups(org_id=org_id, limit=RECENT).data,
+        holds=list_holds(org_id=org_id, limit=RECENT).data,
         refund_requests=list_refund_requests(org_id=org_id, limit=RECENT).data,
     )

@@ -12,6 +12,7 @@ from tests.gateways.refund_steps import (
     refund_request,
     request_refund,
 )
+from tests.hold_steps import capture, held
 
 
 def _pending_refund(caller, live_stripe, org, paid=50000, spent=8000, refund=20000):
@@ -307,3 +308,21 @@ def test_a_refund_the_gateway_failed_needs_attention_with_its_reason(
     assert name in row.inner_text()
     assert "expired_or_canceled_card" in row.inner_text()
     assert operator_page.locator(f'#refunds-processing tr[data-id="{asked["id"]}"]').count() == 0
+
+
+def test_the_organisation_page_shows_its_holds_and_what_they_reserve(
+    operator_page, caller, base_url
+):
+    org = caller.create_org(name=unique("Campaign Shop"))
+    caller.grant(org, 30000)
+    budget = held(caller, org, 12000, reference="spring-campaign")
+    assert capture(caller, org, budget["id"], 2000).status_code == 201
+
+    operator_page.goto(f"{base_url}/console/orgs/{org.id}")
+    cards = operator_page.locator("#balance").inner_text()
+    assert "₩18,000" in cards  # available
+    assert "₩10,000" in cards  # reserved
+    cells = operator_page.locator("#holds tbody tr").first.locator("td").all_inner_texts()
+    assert cells[1] == "active"
+    assert cells[3:6] == ["₩12,000", "₩2,000", "₩10,000"]
+    assert cells[7] == "spring-campaign"
