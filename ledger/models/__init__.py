@@ -12,6 +12,7 @@ from ledger.models.organizations import ApiKey, Organization
 from ledger.models.page_sessions import PageSession
 from ledger.models.refunds import ExternalRefund, RefundRequest
 from ledger.models.topups import Topup
+from ledger.models.verify_runs import VerifyRun
 from ledger.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Posting",
     "RefundRequest",
     "Topup",
+    "VerifyRun",
     "WebhookEndpoint",
     "WebhookEvent",
 ]

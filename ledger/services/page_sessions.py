@@ -11,6 +11,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import delete, select, update
 
@@ -174,5 +175,6 @@ def _view(row: PageSession) -> Session:
         org_role=row.org_role,
         return_url=row.return_url,
         csrf_token=row.csrf_token,
-        expires_at=row.expires_at,
+        # Only a started session is viewed, and a started session has an expiry.
+        expires_at=cast(datetime, row.expires_at),
     )

@@ -158,3 +158,11 @@ def portal_link(caller, org, **body) -> str:
     )
     assert r.status_code == 201, r.json
     return r.json["url"]
+
+
+@pytest.fixture
+def live_stripe(live_app, fake_stripe):
+    """The fake Stripe, with the live app's Stripe adapter pointed at it too."""
+    live_app.config["STRIPE_API_BASE"] = fake_stripe.url
+    live_app.extensions.get("gateways", {}).pop("stripe", None)  # rebuilt against the fake
+    return fake_stripe
