@@ -40,6 +40,7 @@ DEVELOPMENT_DEFAULTS = {
     "PORTONE_WEBHOOK_SECRET": "whsec_ZGV2LXBvcnRvbmUtc2VjcmV0",
     "PORTONE_STORE_ID": "store-dev",
     "PORTONE_CHANNEL_KEY": "channel-key-dev",
+    "SECRET_KEY": "dev-insecure-secret-key-change-me",
 }
 
 
@@ -114,7 +115,7 @@ class Config:
     SANDBOX = False
     # Signs the short-lived cookie that carries an OpenID sign-in's state, nonce and PKCE
     # verifier between the redirect and the callback.
-    SECRET_KEY = _env("SECRET_KEY", "dev-insecure-secret-key-change-me")
+    SECRET_KEY = _env("SECRET_KEY")
     PAGES_COOKIE_SECURE = LEDGER_ENV == "production"
     SESSION_COOKIE_SECURE = PAGES_COOKIE_SECURE
     SESSION_COOKIE_SAMESITE = "Lax"
