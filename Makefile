@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
-SOURCES := ledger tests bench migrations config.py wsgi.py gunicorn.conf.py
+SOURCES := ledger tests bench migrations sandbox config.py wsgi.py gunicorn.conf.py
 
 .PHONY: install run test lint format migrate verify expire-lots expire-holds resume-refunds sync-topups deliver-events bench profile chaos stop clean
 
@@ -29,6 +29,17 @@ run: migrate
 
 test: install
 	$(BIN)/pytest
+
+# A sandbox to pay in: the service on the embedded database, local stand-ins for Stripe
+# and PortOne, a demo organisation; prints a console link and a portal link.
+.PHONY: demo
+demo: install
+	$(BIN)/python -m sandbox
+
+# The README's pictures of the console and the portal (docs/*.png), from headless chromium.
+.PHONY: screenshots
+screenshots: install
+	$(BIN)/pytest -m screenshots tests/pages
 
 # 16 clients against gunicorn vs pgbench running the deduction's SQL (the ceiling), in one
 # table; writes bench/results/latest.md.

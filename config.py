@@ -40,6 +40,7 @@ DEVELOPMENT_DEFAULTS = {
     "PORTONE_WEBHOOK_SECRET": "whsec_ZGV2LXBvcnRvbmUtc2VjcmV0",
     "PORTONE_STORE_ID": "store-dev",
     "PORTONE_CHANNEL_KEY": "channel-key-dev",
+    "SECRET_KEY": "dev-insecure-secret-key-change-me",
 }
 
 
@@ -69,12 +70,6 @@ class Config:
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = _env("STRIPE_API_BASE", "https://api.stripe.com")
-    STRIPE_CHECKOUT_SUCCESS_URL = _env(
-        "STRIPE_CHECKOUT_SUCCESS_URL", "http://127.0.0.1:5000/checkout/success"
-    )
-    STRIPE_CHECKOUT_CANCEL_URL = _env(
-        "STRIPE_CHECKOUT_CANCEL_URL", "http://127.0.0.1:5000/checkout/cancel"
-    )
 
     # The SDK retries timeouts, 409s, 429s, 5xx and whatever `Stripe-Should-Retry: true`
     # names, with the same idempotency key.
@@ -98,6 +93,32 @@ class Config:
     # Set under gunicorn: each worker writes its metrics there, and /metrics adds them up.
     PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
 
+    # Pages (/console/, /portal/): links printed or sent start with PUBLIC_BASE_URL.
+    PORT = int(_env("PORT", "5000"))
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}")
+    OIDC_ISSUER = _env("OIDC_ISSUER")
+    OIDC_CLIENT_ID = _env("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = _env("OIDC_CLIENT_SECRET")
+    PORTONE_BROWSER_SDK_URL = _env(
+        "PORTONE_BROWSER_SDK_URL", "https://cdn.portone.io/v2/browser-sdk.js"
+    )
+    # Stripe Checkout sends the customer back to the portal (Stripe fills in the session id).
+    STRIPE_CHECKOUT_SUCCESS_URL = _env(
+        "STRIPE_CHECKOUT_SUCCESS_URL",
+        f"{PUBLIC_BASE_URL}/portal/checkout/success?session_id={{CHECKOUT_SESSION_ID}}",
+    )
+    STRIPE_CHECKOUT_CANCEL_URL = _env(
+        "STRIPE_CHECKOUT_CANCEL_URL", f"{PUBLIC_BASE_URL}/portal/checkout/canceled"
+    )
+    # On only under `make demo` (python -m sandbox): local stand-ins for Stripe and PortOne.
+    SANDBOX = False
+    # Signs the short-lived cookie that carries an OpenID sign-in's state, nonce and PKCE
+    # verifier between the redirect and the callback.
+    SECRET_KEY = _env("SECRET_KEY")
+    PAGES_COOKIE_SECURE = LEDGER_ENV == "production"
+    SESSION_COOKIE_SECURE = PAGES_COOKIE_SECURE
+    SESSION_COOKIE_SAMESITE = "Lax"
+
     GATEWAY_TIMEOUT_SECONDS = float(_env("GATEWAY_TIMEOUT_SECONDS", "10"))
     REFUND_WINDOW_DAYS = int(_env("REFUND_WINDOW_DAYS", "7"))
     HOLD_DEFAULT_TTL_HOURS = int(_env("HOLD_DEFAULT_TTL_HOURS", "168"))
@@ -117,7 +138,8 @@ class Config:
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    # Swagger UI's files come from the swagger-ui-bundle package, served by us: no CDN.
+    OPENAPI_SWAGGER_UI_URL = "/docs/static/"
     JSON_SORT_KEYS = False
 
 

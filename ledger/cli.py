@@ -13,7 +13,10 @@ from flask.cli import AppGroup
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
+from ledger.pages.cli import console_link_command
+
 ledger_cli = AppGroup("ledger", help="Ledger maintenance and development tools.")
+ledger_cli.add_command(console_link_command)
 
 
 def mint_token(
@@ -74,10 +77,13 @@ def token_command(org_id, role, operator, service, sub, ttl):
 
 @ledger_cli.command("verify")
 def verify_command():
-    """Check the ledger's invariants; exit 1 and list what is wrong otherwise."""
-    from ledger.book.verify import run_checks
+    """Check the ledger's invariants; exit 1 and list what is wrong otherwise.
 
-    findings = run_checks()
+    The result is kept for the console's health page.
+    """
+    from ledger.services.ledger_health import run_verify
+
+    findings = run_verify(source="command").findings
     for finding in findings:
         click.echo(f"FAIL {finding}")
     if findings:

@@ -4,6 +4,8 @@ The exponent table says how many decimals a currency has; the ledger itself neve
 converts, it stores and moves minor units (KRW: won, USD: cents) as given.
 """
 
+import re
+
 # Minor-unit exponents of the currencies the service serves.
 CURRENCY_EXPONENTS = {"KRW": 0, "USD": 2}
 
@@ -28,3 +30,23 @@ def validate_amount(amount: object) -> int:
     if not MIN_AMOUNT <= amount <= MAX_AMOUNT:
         raise MoneyError(f"amount must be between {MIN_AMOUNT} and {MAX_AMOUNT}")
     return amount
+
+
+_WRITTEN = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)(\.(\d+))?$")
+
+
+def parse_amount(written: str, currency: str) -> int:
+    """An amount as people write it ("12,000", "19.99") in minor units, without floats.
+
+    Raises:
+        MoneyError: not a plain positive number, more decimals than the currency has,
+            or outside 1 to 10^12 minor units.
+    """
+    exponent = CURRENCY_EXPONENTS[validate_currency(currency)]
+    match = _WRITTEN.match(written.strip())
+    decimals = (match.group(4) or "") if match else ""
+    if match is None or len(decimals) > exponent:
+        places = f"at most {exponent} decimals" if exponent else "no decimals"
+        raise MoneyError(f"write the amount as a number with {places}, such as 12,000")
+    major = int(match.group(1).replace(",", ""))
+    return validate_amount(major * 10**exponent + int(decimals.ljust(exponent, "0") or 0))

@@ -31,6 +31,15 @@ def apply_settings(app: Flask) -> None:
             raise UnsafeConfiguration(
                 "LEDGER_ENV=production needs JWT_SECRET or JWT_JWKS_URL; refusing to start"
             )
+        if config.get("OIDC_ISSUER") and not config.get("SECRET_KEY"):
+            raise UnsafeConfiguration(
+                "console sign-in (OIDC_ISSUER) needs SECRET_KEY in production; refusing to start"
+            )
+        if config.get("SANDBOX"):
+            raise UnsafeConfiguration(
+                "the sandbox (make demo) refuses to run with LEDGER_ENV=production: "
+                "its stand-ins for Stripe and PortOne accept any payment"
+            )
     else:
         _borrow_development_defaults(app)
     _set_database_timeouts(app)

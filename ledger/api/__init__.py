@@ -12,6 +12,7 @@ from ledger.api import (
     health,
     holds,
     organizations,
+    portal_sessions,
     refunds,
     topups,
     webhook_endpoints,
@@ -33,3 +34,9 @@ def register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(webhook_endpoints.blp)
     events.show_event_data_as_the_api()
     app.register_blueprint(health.blp)
+    api.register_blueprint(portal_sessions.blp)
+    # The pages (/console/, /portal/, /docs' files) build on the API's auth, so they are
+    # imported once the API is.
+    from ledger.pages import register_pages
+
+    register_pages(app)

@@ -72,6 +72,11 @@ RIGHTS: dict[str, dict[str, frozenset[str]]] = {
         "scopes": frozenset(),
         "platform": frozenset(),
     },
+    "open_portal": {
+        "org_roles": frozenset({"owner", "admin"}),
+        "scopes": frozenset(),
+        "platform": frozenset({"operator", "service"}),
+    },
 }
 
 

@@ -126,7 +126,10 @@ def decode_cursor(cursor: str, parse: Callable[[str], Any] = int) -> Any:
 # alone; the primary key cannot give `id DESC NULLS LAST`, so the planner never walks it
 # backwards through other tenants' newer entries (as it did for a large tenant). The
 # entries are then fetched by id (`= ANY`), so a generic plan cannot turn the lookup
-# into a merge join over the whole primary key.
+# into a merge join over the whole primary key. An entry that leaves `available` alone
+# takes `balance_after` from the wallet's posting before it: only for such entries (the
+# gate is inside the lateral) and through (account_id, id), never the postings' primary
+# key backwards through other tenants' postings.
 _ENTRIES = text(
     """
     SELECT e.id, e.kind, e.order_id, e.currency, e.created_at, e.description, e.reference,
@@ -143,12 +146,11 @@ _ENTRIES = text(
     ) p ON true
     LEFT JOIN LATERAL (
         SELECT p2.balance_after
-        FROM postings p2 JOIN ledger_accounts a2 ON a2.id = p2.account_id
-        -- Inside the subquery, the condition gates it: only an entry that does not
-        -- touch the available wallet looks back (an ON condition would not stop the
-        -- scan, which for a tenant with a long history reads far back).
+        FROM postings p2
         WHERE p.balance_after IS NULL
-          AND a2.org_id = e.org_id AND a2.currency = e.currency AND a2.kind = 'available'
+          AND p2.account_id = (SELECT a2.id FROM ledger_accounts a2
+                               WHERE a2.org_id = e.org_id AND a2.currency = e.currency
+                                 AND a2.kind = 'available')
           AND p2.entry_id < e.id
         ORDER BY p2.id DESC LIMIT 1
     ) prior ON true

@@ -9,8 +9,10 @@ from ledger.models.idempotency import IdempotencyKey
 from ledger.models.journal import JournalEntry, Posting
 from ledger.models.lots import Lot, LotAllocation
 from ledger.models.organizations import ApiKey, Organization
+from ledger.models.page_sessions import PageSession
 from ledger.models.refunds import ExternalRefund, RefundRequest
 from ledger.models.topups import Topup
+from ledger.models.verify_runs import VerifyRun
 from ledger.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -30,9 +32,11 @@ __all__ = [
     "Lot",
     "LotAllocation",
     "Organization",
+    "PageSession",
     "Posting",
     "RefundRequest",
     "Topup",
+    "VerifyRun",
     "WebhookEndpoint",
     "WebhookEvent",
 ]

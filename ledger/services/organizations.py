@@ -144,3 +144,19 @@ def organization_currency(org_id: uuid.UUID) -> str:
             _currencies.clear()
         _currencies[org_id] = currency
     return currency
+
+
+def search_organizations(*, query: str, limit: int = 50) -> list[Organization]:
+    """Organisations whose id is `query` or whose name contains it, newest first (operators).
+
+    An empty query lists the newest organisations.
+    """
+    query = query.strip()
+    statement = select(Organization).order_by(Organization.created_at.desc()).limit(limit)
+    try:
+        return list(db.session.scalars(statement.where(Organization.id == uuid.UUID(query))))
+    except ValueError:
+        pass
+    if query:
+        statement = statement.where(Organization.name.icontains(query, autoescape=True))
+    return list(db.session.scalars(statement))

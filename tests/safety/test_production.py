@@ -54,6 +54,12 @@ def test_an_unknown_environment_refuses_to_start(database_url):
         create_app(production_config(database_url, LEDGER_ENV="staging"))
 
 
+def test_console_sign_in_needs_its_own_secret_key_in_production(database_url):
+    settings = {"JWT_SECRET": "a-real-secret", "OIDC_ISSUER": "http://127.0.0.1:9/idp"}
+    with pytest.raises(UnsafeConfiguration, match="SECRET_KEY"):
+        create_app(production_config(database_url, **settings))
+
+
 @pytest.fixture
 def production(app, database_url):
     """Production with an identity provider and no secrets: the reviewer's setup."""

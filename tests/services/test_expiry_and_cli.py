@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from ledger import clock
 from ledger.extensions import db
+from ledger.services.ledger_health import ledger_health
 
 
 def test_expired_credit_is_not_spendable_and_expire_lots_moves_it_once(
@@ -59,6 +60,11 @@ def test_verify_command_passes_on_a_sound_ledger_and_fails_otherwise(app, caller
         assert bad.exit_code == 1
         assert "wallets equal their postings" in bad.output
         assert "lots' remaining equals the available wallet" in bad.output
+        with app.app_context():  # kept for the console's health page
+            last = ledger_health().last_verify
+            assert last.source == "command"
+            assert not last.ok
+            assert any("wallets equal their postings" in f for f in last.findings)
     finally:
         with app.app_context():
             db.session.execute(
