@@ -27,8 +27,13 @@ run: migrate
 	mkdir -p $(PROMETHEUS_MULTIPROC_DIR)
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) wsgi:app
 
-test: install
+test: install /usr/bin/chromium
 	$(BIN)/pytest
+
+# The browser tests drive Debian's chromium (Playwright never downloads a browser).
+/usr/bin/chromium:
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium
 
 # A sandbox to pay in: the service on the embedded database, local stand-ins for Stripe
 # and PortOne, a demo organisation; prints a console link and a portal link.
