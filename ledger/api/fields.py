@@ -1,10 +1,9 @@
 """Fields for money and keys: strict, so that 1.0, "1" and true are not amounts."""
 
-from datetime import UTC, datetime
-
 from marshmallow import ValidationError, fields, validate
 
 from ledger import clock
+from ledger.domain.lots import LATEST_EXPIRY
 from ledger.money import CURRENCY_EXPONENTS, MAX_AMOUNT, MIN_AMOUNT, MoneyError, validate_amount
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -37,10 +36,6 @@ def OrderId(**kwargs) -> fields.String:  # noqa: N802
         ),
         **kwargs,
     )
-
-
-# Past this, adding a day or a timezone to a date overflows Python's datetime.
-LATEST_EXPIRY = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class ExpiresAt(fields.AwareDateTime):

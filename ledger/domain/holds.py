@@ -18,8 +18,9 @@ place that allows a transition.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from ledger.domain.lots import LATEST_EXPIRY
 from ledger.domain.states import StateMachine
 from ledger.errors import CaptureExceedsHold, HoldNotActive, ValidationFailed
 
@@ -35,9 +36,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     EXPIRED: frozenset(),
 }
 STATUS = StateMachine("hold", TRANSITIONS)
-
-# The latest expiry a caller may ask for (the contract: before year 9999).
-LATEST_EXPIRY = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

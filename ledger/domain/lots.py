@@ -8,6 +8,10 @@ is never consumed.
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+# The latest expiry a caller may ask for (the contract: before year 9999); past it, adding a
+# day or a timezone to a date overflows Python's datetime.
+LATEST_EXPIRY = datetime(9999, 1, 1, tzinfo=UTC)
+
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
