@@ -8,6 +8,7 @@ once per process and cached, but only once the transaction that saw them commits
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
+from ledger.book.transaction import unit_of_work
 from ledger.extensions import db
 
 GATEWAY_CLEARING = "gateway_clearing:{provider}"
@@ -42,6 +43,14 @@ def platform_account(kind: str, currency: str) -> int:
             params,
         ).scalar_one()
     return pending[key]
+
+
+def committed_platform_account(kind: str, currency: str) -> int:
+    """`platform_account` outside a transaction: from the cache, else in one of its own."""
+    if (kind, currency) in _cache:
+        return _cache[(kind, currency)]
+    with unit_of_work():
+        return platform_account(kind, currency)
 
 
 _PENDING = "platform_accounts_seen"

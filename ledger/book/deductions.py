@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
 from ledger import clock
-from ledger.book.accounts import REVENUE, platform_account
+from ledger.book.accounts import REVENUE, committed_platform_account
 from ledger.book.alerts import send_low_balance
 from ledger.book.idempotency import request_hash
 from ledger.book.transaction import one_transaction, unit_of_work
@@ -78,22 +77,24 @@ class Deducted:
     available: int | None = None
 
 
+# In the driver's own parameter style: the hot path hands it to psycopg directly.
 _ANSWER = (
     "SELECT outcome, entry_id, amount, currency, balance_after, created_at, available, "
     "       low_balance "
 )
-_DEDUCT = text(
-    _ANSWER + "FROM ledger_deduct(:org_id, :order_ids, :hashes, :amounts, :currencies, "
-    ":descriptions, :references, :metadata, :revenue_ids, :at, :may_alert)"
+_DEDUCT = (
+    _ANSWER + "FROM ledger_deduct(%(org_id)s, %(order_ids)s, %(hashes)s, %(amounts)s, "
+    "%(currencies)s, %(descriptions)s, %(references)s, %(metadata)s, %(revenue_ids)s, "
+    "%(at)s, %(may_alert)s)"
 )
 # A single deduction's values go as scalars, made arrays by the server: adapting Python
 # lists costs the driver more than the rest of a small request.
-_DEDUCT_ONE = text(
-    _ANSWER + "FROM ledger_deduct(:org_id, ARRAY[CAST(:order_ids AS text)], "
-    "ARRAY[CAST(:hashes AS text)], ARRAY[CAST(:amounts AS bigint)], "
-    "ARRAY[CAST(:currencies AS text)], ARRAY[CAST(:descriptions AS text)], "
-    "ARRAY[CAST(:references AS text)], ARRAY[CAST(:metadata AS text)], "
-    "ARRAY[CAST(:revenue_ids AS bigint)], :at, :may_alert)"
+_DEDUCT_ONE = (
+    _ANSWER + "FROM ledger_deduct(%(org_id)s, ARRAY[CAST(%(order_ids)s AS text)], "
+    "ARRAY[CAST(%(hashes)s AS text)], ARRAY[CAST(%(amounts)s AS bigint)], "
+    "ARRAY[CAST(%(currencies)s AS text)], ARRAY[CAST(%(descriptions)s AS text)], "
+    "ARRAY[CAST(%(references)s AS text)], ARRAY[CAST(%(metadata)s AS text)], "
+    "ARRAY[CAST(%(revenue_ids)s AS bigint)], %(at)s, %(may_alert)s)"
 )
 LOW_BALANCE_DUE = "LB001"  # the SQLSTATE ledger_deduct raises when balance.low is due
 
@@ -102,8 +103,7 @@ def deduct(org_id: uuid.UUID, items: list[Deduction]) -> list[Deducted]:
     """Apply the deductions in order, in one transaction and one round trip."""
     if not items:
         return []
-    with unit_of_work():  # looked up once per process (cached after this commits)
-        revenue = {c: platform_account(REVENUE, c) for c in {item.currency for item in items}}
+    revenue = {c: committed_platform_account(REVENUE, c) for c in {i.currency for i in items}}
     columns: dict[str, list[Any]] = {
         "order_ids": [i.order_id for i in items],
         "hashes": [request_hash(i.fingerprint()) for i in items],
@@ -128,18 +128,17 @@ def deduct(org_id: uuid.UUID, items: list[Deduction]) -> list[Deducted]:
     return [_deducted(row) for row in rows]
 
 
-def _deduct_and_alert(
-    org_id: uuid.UUID, statement: TextClause, params: dict[str, Any]
-) -> list[Row[Any]]:
+def _deduct_and_alert(org_id: uuid.UUID, sql: str, params: dict[str, Any]) -> list[Any]:
     """The same call in a transaction of ours, which writes `balance.low` before commit."""
     with unit_of_work():
-        rows = list(db.session.execute(statement, {**params, "may_alert": True}).all())
+        connection = db.session.connection()
+        rows = list(connection.exec_driver_sql(sql, {**params, "may_alert": True}).all())
         for currency in sorted({row.currency for row in rows if row.low_balance}):
             send_low_balance(org_id, currency)
     return rows
 
 
-def _deducted(row: Row[Any]) -> Deducted:
+def _deducted(row: Any) -> Deducted:
     if row.outcome in (CREATED, REPLAYED):
         posted = Posted(row.entry_id, row.amount, row.currency, row.balance_after, row.created_at)
         return Deducted(row.outcome, posted=posted)

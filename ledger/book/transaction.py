@@ -9,21 +9,26 @@ call is a block of its own. `lock_wallets` takes `SELECT ... FOR UPDATE` on an o
 rows, always in id order, so two transactions never wait on each other in a cycle.
 The `available` wallet's lock also guards the organisation's lots in that currency.
 
-`one_transaction(statement)` runs a single statement as its own transaction (autocommit)
-on a connection of its own: for a server-side function that does a whole use case, so
-its locks are held only while the server runs it (`book/deductions.py`). A connection
-that dies under it is retried once on a fresh one, which is safe because the statement
-is one transaction: it either committed (the retry then replays it by its idempotency
-key) or never happened.
+`one_transaction(sql)` runs a single statement as its own transaction (autocommit) on a
+connection of its own: for a server-side function that does a whole use case, so its
+locks are held only while the server runs it (`book/deductions.py`). It is the hot path,
+so it goes to the driver straight (SQL in psycopg's `%(name)s` style), without the
+ORM session or SQLAlchemy's result objects, whose bookkeeping cost more than the rest of
+the call; errors still come out as SQLAlchemy's DBAPIError, as everywhere else. A
+connection that dies under it is retried once on a fresh one, which is safe because the
+statement is one transaction: it either committed (the retry then replays it by its
+idempotency key) or never happened.
 """
 
 import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, TextClause, text
+import psycopg
+from psycopg.rows import namedtuple_row
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from ledger.extensions import db
@@ -41,19 +46,35 @@ def unit_of_work() -> Iterator[None]:
         raise
 
 
-def one_transaction(statement: TextClause, params: dict[str, Any]) -> list[Row[Any]]:
+def one_transaction(sql: str, params: dict[str, Any]) -> list[NamedTuple]:
     """Run one statement as its own transaction: one round trip, committed when it returns."""
     try:
-        return _run(statement, params)
+        return _run(sql, params)
     except DBAPIError as e:
         if not e.connection_invalidated:
             raise
-    return _run(statement, params)  # a pooled connection had died: once more, on a new one
+    return _run(sql, params)  # a pooled connection had died: once more, on a new one
 
 
-def _run(statement: TextClause, params: dict[str, Any]) -> list[Row[Any]]:
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return list(connection.execute(statement, params).all())
+def _run(sql: str, params: dict[str, Any]) -> list[NamedTuple]:
+    with db.engine.connect() as connection:
+        driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
+        driver.autocommit = True
+        try:
+            with driver.cursor(row_factory=namedtuple_row) as cursor:
+                return cursor.execute(sql, params).fetchall()
+        except psycopg.Error as e:
+            if driver.broken:
+                # The server went away: its other pooled connections are as dead as this
+                # one (SQLAlchemy's own execute would invalidate them all as well).
+                connection.invalidate()
+                db.engine.dispose()
+            raise DBAPIError.instance(
+                sql, params, e, psycopg.Error, connection_invalidated=driver.broken
+            ) from e
+        finally:
+            if not driver.broken:
+                driver.autocommit = False
 
 
 @dataclass
