@@ -48,8 +48,13 @@ screenshots: install
 
 # 16 clients against gunicorn vs pgbench running the deduction's SQL (the ceiling), in one
 # table; writes bench/results/latest.md.
-bench: install
+bench: install /usr/bin/wrk
 	$(BIN)/python -m bench.run
+
+# The bench's clients are Debian's wrk (C, as lean as pgbench), installed when missing.
+/usr/bin/wrk:
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq wrk
 
 # Where a deduction request spends its time (pyinstrument); writes bench/results/profile.txt.
 profile: install

@@ -4,10 +4,10 @@ Holds to capture from and to void are made through the service before the load s
 (money enters only through services); each void request names a hold of its own.
 """
 
-import time
 import uuid
 from dataclasses import dataclass
 
+from bench.load import Scenario
 from ledger.services.holds import create_hold
 
 VOIDS_PER_ORG = 3
@@ -34,31 +34,20 @@ def seed(orgs: list[uuid.UUID]) -> SeededHolds:
     )
 
 
-def create(orgs: list[uuid.UUID]):
-    return lambda i, n: (
-        "POST",
-        f"/v1/orgs/{orgs[(i * 7919 + n) % len(orgs)]}/holds",
-        {"order_id": f"h-{i}-{n}-{time.monotonic_ns()}", "amount": 1},
+def create(orgs: list[uuid.UUID]) -> Scenario:
+    return Scenario(
+        "POST", [f"/v1/orgs/{org}/holds" for org in orgs], {"order_id": "h-{id}", "amount": 1}
     )
 
 
-def capture(holds: SeededHolds):
-    def request(i: int, n: int):
-        org_id, hold_id = holds.to_capture[(i * 7919 + n) % len(holds.to_capture)]
-        return (
-            "POST",
-            f"/v1/orgs/{org_id}/holds/{hold_id}/captures",
-            {"order_id": f"c-{i}-{n}-{time.monotonic_ns()}", "amount": 1},
-        )
-
-    return request
+def capture(holds: SeededHolds) -> Scenario:
+    return Scenario(
+        "POST",
+        [f"/v1/orgs/{org}/holds/{hold}/captures" for org, hold in holds.to_capture],
+        {"order_id": "c-{id}", "amount": 1},
+    )
 
 
-def void(holds: SeededHolds, clients: int):
-    """Client i's n-th void names hold n * clients + i: no two requests share a hold."""
-
-    def request(i: int, n: int):
-        org_id, hold_id = holds.to_void[(n * clients + i) % len(holds.to_void)]
-        return "POST", f"/v1/orgs/{org_id}/holds/{hold_id}/void", None
-
-    return request
+def void(holds: SeededHolds) -> Scenario:
+    """Paths are taken in turn: no two requests name the same hold until all are void."""
+    return Scenario("POST", [f"/v1/orgs/{org}/holds/{hold}/void" for org, hold in holds.to_void])

@@ -1,15 +1,25 @@
-"""Closed-loop load: N client threads, each with its own keep-alive connection, each
-sending its next request as soon as the last is answered, for a fixed time."""
+"""Closed-loop load from wrk: `clients` keep-alive connections, each sending its next
+request as soon as the last is answered, for a fixed time. wrk is C, as lean a client as
+the ceiling's pgbench, so the load's own CPU and pauses stay out of what is measured.
 
-import http.client
+wrk cannot call Python, so a scenario is described rather than coded (`Scenario`):
+bench/load.lua makes its requests and counts their statuses. Durations are whole seconds
+(wrk counts no finer), rounded as the ceiling's are.
+"""
+
 import json
-import multiprocessing
-import threading
+import subprocess
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parent / "load.lua"
+# wrk threads (event loops) in all, shared out between side-by-side scenarios: two keep up
+# with the service on this machine.
+THREADS = 2
 
 
 @dataclass
@@ -41,26 +51,32 @@ class Result:
         return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else 0.0
 
 
-PROCESSES = 4
+@dataclass(frozen=True)
+class Scenario:
+    """Requests of one kind. Each takes the next of `paths` in turn (wrapping round); in
+    `body`, "{id}" becomes an id no other request has. With `batch` set, the body is
+    {"deductions": [body, ...]}: `batch` items, each with an id of its own."""
 
-# A request: (method, path, body or None), made from the client's index and its count.
-Request = tuple[str, str, dict | None]
+    method: str
+    paths: Sequence[str]
+    body: dict | None = None
+    batch: int = 0
 
 
 def run(
     base: str,
     headers: dict,
-    make_request: Callable[[int, int], Request],
+    scenario: Scenario,
     *,
     clients: int,
     seconds: float,
     per_request: int = 1,
 ) -> Result:
-    """Drive the service with `clients` threads for `seconds`; collect every latency."""
+    """Drive the service with `clients` connections for `seconds`."""
     return side_by_side(
         base,
         headers,
-        {"all": make_request},
+        {"all": scenario},
         clients=clients,
         seconds=seconds,
         per_request=per_request,
@@ -70,71 +86,86 @@ def run(
 def side_by_side(
     base: str,
     headers: dict,
-    scenarios: dict[str, Callable[[int, int], Request]],
+    scenarios: dict[str, Scenario],
     *,
     clients: int,
     seconds: float,
     per_request: int = 1,
 ) -> dict[str, Result]:
-    """Several scenarios at once, the clients dealt out between them in turn: each sees the
-    same machine at the same moments, so a busy, shared machine skews none of them."""
-    address = urlsplit(base)
-    names = list(scenarios)
-    stop_at = time.monotonic() + seconds
-    context = multiprocessing.get_context("fork")
-    barrier = context.Barrier(clients)
-    answers: multiprocessing.Queue = context.Queue()
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    statuses: list[Counter] = [Counter() for _ in range(clients)]
+    """Several scenarios at once, one wrk each, the clients dealt out between them: each
+    sees the same machine at the same moments, so a busy, shared machine skews none."""
+    with tempfile.TemporaryDirectory(prefix="load-") as scratch:
+        runs = {}
+        for k, (name, scenario) in enumerate(scenarios.items()):
+            connections = len(range(k, clients, len(scenarios)))
+            # wrk gives each thread connections // threads: they must share evenly.
+            threads = max(1, THREADS // len(scenarios))
+            if connections % threads:
+                threads = 1
+            path = Path(scratch) / f"{k}.lua"
+            path.write_text(_lua(scenario, threads))
+            command = [
+                "wrk",
+                f"--threads={threads}",
+                f"--connections={connections}",
+                f"--duration={max(1, round(seconds))}s",
+                "--timeout=30s",
+                f"--script={SCRIPT}",
+                *(f"--header={key}: {value}" for key, value in headers.items()),
+                base,
+                "--",
+                str(path),
+            ]
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603
+            runs[name] = (process, connections)
+        return {
+            name: _result(process, connections, per_request)
+            for name, (process, connections) in runs.items()
+        }
 
-    def client(i: int) -> None:
-        make_request = scenarios[names[i % len(names)]]
-        conn = http.client.HTTPConnection(address.netloc, timeout=30)
-        barrier.wait()
-        n = 0
-        while time.monotonic() < stop_at:
-            method, path, body = make_request(i, n)
-            payload = json.dumps(body) if body is not None else None
-            started = time.perf_counter()
-            conn.request(method, path, body=payload, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            latencies[i].append((time.perf_counter() - started) * 1000)
-            statuses[i][response.status] += 1
-            n += 1
-        conn.close()
 
-    def process(mine: range) -> None:
-        threads = [threading.Thread(target=client, args=(i,)) for i in mine]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        answers.put([(i, latencies[i], statuses[i]) for i in mine])
+def _lua(scenario: Scenario, threads: int) -> str:
+    """The scenario as the Lua table bench/load.lua reads (JSON's strings of ASCII text,
+    as these are, are Lua's too)."""
+    fields = {
+        "method": json.dumps(scenario.method),
+        "paths": "{" + ", ".join(json.dumps(path) for path in scenario.paths) + "}",
+        "threads": str(threads),
+        # Order ids of this run apart from every other run's on the same database.
+        "nonce": json.dumps(f"{time.monotonic_ns():x}"),
+    }
+    if scenario.body is not None:
+        head, tail = ('{"deductions": [', "]}") if scenario.batch else ("", "")
+        fields |= {
+            "head": json.dumps(head),
+            "item": json.dumps(json.dumps(scenario.body)),
+            "items": str(scenario.batch or 1),
+            "tail": json.dumps(tail),
+        }
+    return "return {" + ", ".join(f"{key} = {value}" for key, value in fields.items()) + "}\n"
 
-    # Clients in several processes, so that the load's own Python (one GIL per process)
-    # is not what limits a fast service.
-    started = time.monotonic()
-    processes = [
-        context.Process(target=process, args=(range(k, clients, PROCESSES),))
-        for k in range(min(PROCESSES, clients))
-    ]
-    for p in processes:
-        p.start()
-    for _ in processes:
-        for i, client_latencies, client_statuses in answers.get():
-            latencies[i], statuses[i] = client_latencies, client_statuses
-    for p in processes:
-        p.join()
-    elapsed = time.monotonic() - started
-    results = {}
-    for k, name in enumerate(names):
-        mine = range(k, clients, len(names))
-        results[name] = Result(
-            sum(len(latencies[i]) for i in mine),
-            elapsed,
-            [ms for i in mine for ms in latencies[i]],
-            sum((statuses[i] for i in mine), Counter()),
-            per_request,
-        )
-    return results
+
+def _result(process: subprocess.Popen, connections: int, per_request: int) -> Result:
+    out, _ = process.communicate()
+    if process.returncode != 0 or "--- load.lua ---" not in out:
+        raise RuntimeError(f"wrk failed ({process.returncode}): {out[-2000:]}")
+    run = json.loads(out.rpartition("--- load.lua ---")[2])
+    statuses = Counter({int(status): count for status, count in run["statuses"].items()})
+    if run["no_answer"]:
+        statuses[0] = run["no_answer"]  # socket errors and timeouts: no status at all
+    # wrk corrects for coordinated omission: each latency n also counts at n - e, n - 2e,
+    # ... (while above e), e being the run's mean time between a connection's requests,
+    # as if clients meant to send at a fixed rate. This loop is closed, as pgbench's is:
+    # what was measured at m is its count less the count at m + e.
+    seen = dict(run["latency_us"])
+    rounds = run["requests"] // connections
+    if rounds:
+        e = run["duration_us"] // rounds
+        seen = {m: count - seen.get(m + e, 0) if m > e else count for m, count in seen.items()}
+    return Result(
+        run["requests"],
+        run["duration_us"] / 1e6,
+        [us / 1000 for us, count in seen.items() for _ in range(count)],
+        statuses,
+        per_request,
+    )

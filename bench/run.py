@@ -1,8 +1,8 @@
 """`make bench`: the service under gunicorn against the ceiling of its own SQL.
 
 Creates a database (on DATABASE_URL's server, or the embedded one), seeds it, starts
-gunicorn with gunicorn.conf.py, loads it from this process over loopback with 16
-clients, then drives the deduction's SQL straight over psycopg at the same concurrency
+gunicorn with gunicorn.conf.py, loads it over loopback with wrk (bench/load.py) from 16
+connections, then drives the deduction's SQL straight over psycopg at the same concurrency
 on the same database. Prints one table and writes it to bench/results/latest.md.
 """
 
@@ -69,11 +69,11 @@ def bench(url: str) -> None:
     rows = []
     with Gunicorn(url, log_path=RESULTS / "gunicorn.log.tmp") as server:
 
-        def measure(name, make_request, per_request=1, seconds=SECONDS):
+        def measure(name, scenario, per_request=1, seconds=SECONDS):
             result = load.run(
                 server.base,
                 headers,
-                make_request,
+                scenario,
                 clients=CLIENTS,
                 seconds=seconds,
                 per_request=per_request,
@@ -82,22 +82,18 @@ def bench(url: str) -> None:
             return result
 
         def deduction(orgs):
-            return lambda i, n: (
+            return load.Scenario(
                 "POST",
-                f"/v1/orgs/{orgs[(i * 7919 + n) % len(orgs)]}/deductions",
-                {"order_id": f"d-{i}-{n}-{time.monotonic_ns()}", "amount": 1},
+                [f"/v1/orgs/{org}/deductions" for org in orgs],
+                {"order_id": "d-{id}", "amount": 1},
             )
 
         def batch(orgs):
-            return lambda i, n: (
+            return load.Scenario(
                 "POST",
-                f"/v1/orgs/{orgs[(i * 7919 + n) % len(orgs)]}/deductions/batch",
-                {
-                    "deductions": [
-                        {"order_id": f"b-{i}-{n}-{k}-{time.monotonic_ns()}", "amount": 1}
-                        for k in range(BATCH)
-                    ]
-                },
+                [f"/v1/orgs/{org}/deductions/batch" for org in orgs],
+                {"order_id": "b-{id}", "amount": 1},
+                batch=BATCH,
             )
 
         measure("warm-up", deduction(spread), seconds=3)
@@ -136,7 +132,7 @@ def bench(url: str) -> None:
         )
         hold_create = measure("hold create spread", holds.create(spread))
         hold_capture = measure("hold capture spread", holds.capture(seeded_holds))
-        hold_void = measure("hold void spread", holds.void(seeded_holds, CLIENTS))
+        hold_void = measure("hold void spread", holds.void(seeded_holds))
         # The same deductions with the outbox at work: every organisation has a
         # low-balance threshold (checked under the wallet lock by every deduction) and an
         # endpoint takes every event, against organisations without a threshold. Side by
@@ -157,12 +153,12 @@ def bench(url: str) -> None:
         # of a read measurement on this 2-core machine.
         settle(url)
 
-        def compare(name_a, request_a, name_b, request_b):
+        def compare(name_a, scenario_a, name_b, scenario_b):
             """Two read scenarios in alternating halves, so drift hits both alike."""
             halves = [
                 (
-                    measure(name_a, request_a, seconds=SECONDS / 4),
-                    measure(name_b, request_b, seconds=SECONDS / 4),
+                    measure(name_a, scenario_a, seconds=SECONDS / 4),
+                    measure(name_b, scenario_b, seconds=SECONDS / 4),
                 )
                 for _ in range(2)
             ]
@@ -170,15 +166,15 @@ def bench(url: str) -> None:
 
         balance_big, balance_empty = compare(
             "balance 1M",
-            lambda i, n: ("GET", f"/v1/orgs/{history}/balance", None),
+            load.Scenario("GET", [f"/v1/orgs/{history}/balance"]),
             "balance empty",
-            lambda i, n: ("GET", f"/v1/orgs/{empty}/balance", None),
+            load.Scenario("GET", [f"/v1/orgs/{empty}/balance"]),
         )
         page_deep, page_first = compare(
             "page 1000 deep",
-            lambda i, n: ("GET", f"/v1/orgs/{history}/transactions?cursor={deep_cursor}", None),
+            load.Scenario("GET", [f"/v1/orgs/{history}/transactions?cursor={deep_cursor}"]),
             "first page",
-            lambda i, n: ("GET", f"/v1/orgs/{history}/transactions", None),
+            load.Scenario("GET", [f"/v1/orgs/{history}/transactions"]),
         )
 
     with app.app_context():
