@@ -4,7 +4,8 @@ A deduction's locked part (claim the order_id, lock the available wallet, pick t
 lots, post, record the key) is one call of the database function `ledger_deduct`
 (migrations/sql/deductions.sql), run as its own transaction: the wallet's lock is held
 only while the server runs it, never across a network round trip or a Python thread
-switch. A single deduction is a batch of one; the lot order lives in SQL
+switch. A single deduction calls `ledger_deduct_one` (migrations/sql/deduct_one.sql),
+which answers as a batch of one would, in plain statements. The lot order lives in SQL
 (`ledger_take_from_lots`), and `ledger.domain.lots` is its test oracle.
 
 Refused items write nothing and keep no key, as a rolled-back transaction would; each
@@ -87,14 +88,11 @@ _DEDUCT = (
     "%(currencies)s, %(descriptions)s, %(references)s, %(metadata)s, %(revenue_ids)s, "
     "%(at)s, %(may_alert)s)"
 )
-# A single deduction's values go as scalars, made arrays by the server: adapting Python
-# lists costs the driver more than the rest of a small request.
+# A single deduction: its own function, the same answers in plain statements.
 _DEDUCT_ONE = (
-    _ANSWER + "FROM ledger_deduct(%(org_id)s, ARRAY[CAST(%(order_ids)s AS text)], "
-    "ARRAY[CAST(%(hashes)s AS text)], ARRAY[CAST(%(amounts)s AS bigint)], "
-    "ARRAY[CAST(%(currencies)s AS text)], ARRAY[CAST(%(descriptions)s AS text)], "
-    "ARRAY[CAST(%(references)s AS text)], ARRAY[CAST(%(metadata)s AS text)], "
-    "ARRAY[CAST(%(revenue_ids)s AS bigint)], %(at)s, %(may_alert)s)"
+    _ANSWER + "FROM ledger_deduct_one(%(org_id)s, %(order_ids)s, %(hashes)s, %(amounts)s, "
+    "%(currencies)s, %(descriptions)s, %(references)s, %(metadata)s, %(revenue_ids)s, "
+    "%(at)s, %(may_alert)s)"
 )
 LOW_BALANCE_DUE = "LB001"  # the SQLSTATE ledger_deduct raises when balance.low is due
 

@@ -16,7 +16,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = (Path("ledger/book"), Path("migrations/sql/deductions.sql"))
+CORE = (
+    Path("ledger/book"),
+    Path("migrations/sql/deductions.sql"),
+    Path("migrations/sql/deduct_one.sql"),
+)
 NOT_SCANNED = {".venv", "tests", "instance", "node_modules", ".git"}
 
 # Files allowed a finding, with why.
