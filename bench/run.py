@@ -96,9 +96,9 @@ def bench(url: str) -> None:
                 batch=BATCH,
             )
 
-        # Long enough for every worker to have met every organisation: each process caches
+        # Long enough for every worker to have met most organisations: each process caches
         # what it looks up once (an organisation's currency, the platform accounts), and
-        # the bench measures the steady state, not a worker's first minutes.
+        # the bench measures the steady state, not a worker's first seconds.
         measure("warm-up", deduction(spread), seconds=10)
         # The service and its ceiling in alternating halves, so that what else this
         # machine does meanwhile hits both alike.
