@@ -1,4 +1,5 @@
-"""Our flask-smorest Blueprint: request bodies are parsed so no JSON can crash a worker.
+"""Our flask-smorest Blueprint: request bodies are parsed so no JSON can crash a worker,
+and each argument schema is made once, not per request.
 
 Python's `json` turns `NaN`, `Infinity` and `1e999` into non-finite floats, raises a
 bare ValueError for integers over 4,300 digits and RecursionError for deep nesting.
@@ -10,6 +11,7 @@ parser is `400 invalid_json`.
 import json
 
 import flask_smorest
+from flask_smorest.utils import resolve_schema_instance
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -41,3 +43,8 @@ class LedgerParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = LedgerParser()
+
+    def arguments(self, schema, *args, **kwargs):
+        # Given a class, webargs builds an instance for every request, copying every
+        # field: 5% of a deduction's time in Python. Instances are safe to share.
+        return super().arguments(resolve_schema_instance(schema), *args, **kwargs)

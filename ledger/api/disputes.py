@@ -3,9 +3,9 @@
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access, require_operator
+from ledger.api.blueprint import Blueprint
 from ledger.api.responses import document_errors, require_authentication
 from ledger.api.schemas.disputes import DisputeListArgsSchema, DisputePageSchema
 from ledger.services import disputes

@@ -3,9 +3,9 @@
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access
+from ledger.api.blueprint import Blueprint
 from ledger.api.credits import default_currency
 from ledger.api.errors import ErrorSchema
 from ledger.api.responses import created, document_errors, require_authentication

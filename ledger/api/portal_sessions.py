@@ -7,9 +7,9 @@ in to that organisation's portal, with the role asked for, once, within 10 minut
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ledger.api.auth import org_access
+from ledger.api.blueprint import Blueprint
 from ledger.api.responses import document_errors, require_authentication
 from ledger.api.schemas.portal_sessions import PortalSessionCreateSchema, PortalSessionSchema
 from ledger.pages.links import sign_in_url

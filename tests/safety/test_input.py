@@ -163,3 +163,34 @@ def test_405_names_the_allowed_methods_and_401_the_scheme(caller, org):
     r = caller.client.get(f"/v1/orgs/{org.id}/balance")
     assert r.status_code == 401
     assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+HOSTILE_BODIES = {
+    "1e999": '{"order_id": "h-inf", "amount": 1e999}',
+    "4,300-digit integer": '{"order_id": "h-long", "amount": ' + "9" * 4300 + "}",
+    "NaN": '{"order_id": "h-nan", "amount": NaN}',
+    "nested 100,000 deep": '{"order_id": "h-deep", "metadata": ' + "[" * 100_000,
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys())
+def test_every_route_parses_hostile_json_safely(caller, org, body):
+    """Holds, captures and webhook endpoints parse bodies as deductions do: 4xx, never
+    500, nothing written."""
+    caller.grant(org, 1_000)
+    hold = caller.client.post(
+        f"/v1/orgs/{org.id}/holds",
+        json={"order_id": new_order_id(), "amount": 100},
+        headers=caller.service,
+    ).json
+    paths = [
+        f"/v1/orgs/{org.id}/holds",
+        f"/v1/orgs/{org.id}/holds/{hold['id']}/captures",
+        "/v1/webhook-endpoints",
+    ]
+    for path in paths:
+        headers = caller.operator if path.startswith("/v1/webhook") else caller.service
+        r = caller.client.post(path, data=body, content_type="application/json", headers=headers)
+        assert 400 <= r.status_code < 500, (path, r.status_code, r.json)
+    balance = caller.balance(org)
+    assert (balance["available"], balance["reserved"]) == (900, 100)
