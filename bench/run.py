@@ -160,8 +160,8 @@ def bench(url: str) -> None:
             """Two read scenarios in alternating halves, so drift hits both alike."""
             halves = [
                 (
-                    measure(name_a, scenario_a, seconds=SECONDS / 4),
-                    measure(name_b, scenario_b, seconds=SECONDS / 4),
+                    measure(name_a, scenario_a, seconds=SECONDS / 2),
+                    measure(name_b, scenario_b, seconds=SECONDS / 2),
                 )
                 for _ in range(2)
             ]
@@ -306,7 +306,7 @@ def bench(url: str) -> None:
         [
             f"# Bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             "",
-            f"{CLIENTS} clients, {SECONDS:.0f}s per row (reads {SECONDS / 2:.0f}s), gunicorn "
+            f"{CLIENTS} clients, {SECONDS:.0f}s per row (reads too), gunicorn "
             f"with gunicorn.conf.py, {platform.machine()} with {_cores()} cores; service, load "
             f"and database share the machine (load average {load_average} at the end). "
             "The ceiling is pgbench running the deduction's SQL (bench/ceiling.sql) at the "
