@@ -18,6 +18,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from ledger import clock
+from ledger.extensions import db as ledger_db
 from ledger.services import deductions, grants, holds, organizations, refunds, topups
 from sandbox.portone_api import FakePortOne
 from sandbox.stripe_checkout import SandboxStripe
@@ -148,6 +149,9 @@ def backdated(database_url: str) -> Iterator[Callable[[datetime], datetime]]:
             yield on_day
         finally:
             clock.pin(None)
+            # The seed's reads (an object refreshed after its unit of work committed)
+            # leave the session's transaction open, holding locks these ALTERs wait for.
+            ledger_db.session.close()
             for (table,) in columns:
                 db.execute(f'ALTER TABLE "{table}" ALTER COLUMN created_at SET DEFAULT now()')
             db.execute("DROP FUNCTION sandbox_now()")
