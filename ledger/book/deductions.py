@@ -78,22 +78,20 @@ class Deducted:
     available: int | None = None
 
 
-# In the driver's own parameter style: the hot path hands it to psycopg directly.
-_ANSWER = (
-    "SELECT outcome, entry_id, amount, currency, balance_after, created_at, available, "
-    "       low_balance "
-)
-_DEDUCT = (
-    _ANSWER + "FROM ledger_deduct(%(org_id)s, %(order_ids)s, %(hashes)s, %(amounts)s, "
-    "%(currencies)s, %(descriptions)s, %(references)s, %(metadata)s, %(revenue_ids)s, "
-    "%(at)s, %(may_alert)s)"
-)
+def _call(function: str) -> str:
+    """The call of a deduction function, in the driver's own parameter style (the hot
+    path hands it to psycopg directly)."""
+    return (
+        "SELECT outcome, entry_id, amount, currency, balance_after, created_at, available, "
+        f"low_balance FROM {function}(%(org_id)s, %(order_ids)s, %(hashes)s, %(amounts)s, "
+        "%(currencies)s, %(descriptions)s, %(references)s, %(metadata)s, %(revenue_ids)s, "
+        "%(at)s, %(may_alert)s)"
+    )
+
+
+_DEDUCT = _call("ledger_deduct")
 # A single deduction: its own function, the same answers in plain statements.
-_DEDUCT_ONE = (
-    _ANSWER + "FROM ledger_deduct_one(%(org_id)s, %(order_ids)s, %(hashes)s, %(amounts)s, "
-    "%(currencies)s, %(descriptions)s, %(references)s, %(metadata)s, %(revenue_ids)s, "
-    "%(at)s, %(may_alert)s)"
-)
+_DEDUCT_ONE = _call("ledger_deduct_one")
 LOW_BALANCE_DUE = "LB001"  # the SQLSTATE ledger_deduct raises when balance.low is due
 
 
